@@ -1,0 +1,11 @@
+/** Every migrator failure, wrapped once, naming the file and the schema it concerns. */
+export class MigrationError extends Error {
+  override name = "MigrationError";
+  constructor(
+    message: string,
+    readonly where: { file?: string; schema?: string } = {},
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}

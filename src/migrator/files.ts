@@ -1,0 +1,169 @@
+// Pure migration logic: parsing, ordering, checksums and the applied-vs-local diff. No I/O here.
+import { MigrationError } from "./errors";
+
+export type Scope = "public" | "tenant";
+
+export type Migration = Readonly<{
+  version: number;
+  name: string;
+  file: string;
+  up: string;
+  down: string | undefined;
+  transaction: boolean;
+  checksum: string;
+}>;
+
+export type Applied = Readonly<{ version: number; name: string; checksum: string }>;
+
+const FILE_NAME = /^(\d{4})_([a-z0-9_]+)\.sql$/;
+const MARKER = /^--\s*migrate:(up|down|no-transaction)\s*$/i;
+
+export function sha256(text: string): string {
+  return new Bun.CryptoHasher("sha256").update(text).digest("hex");
+}
+
+function isBlank(text: string): boolean {
+  return text.split("\n").every((line) => /^\s*(--.*)?$/.test(line));
+}
+
+/** The checksum covers what runs on `up` (and how), so a fixed `down` section is not drift. */
+export function parseMigration(file: string, text: string): Migration {
+  const match = FILE_NAME.exec(file);
+  if (!match) throw new MigrationError(`${file}: file names are NNNN_lower_snake_name.sql`, { file });
+  const sections: Record<string, string[]> = {};
+  let transaction = true;
+  let current: string[] | undefined;
+  const preamble: string[] = [];
+  for (const line of text.replace(/\r\n?/g, "\n").split("\n")) {
+    const marker = MARKER.exec(line.trim())?.[1]?.toLowerCase();
+    if (marker === "no-transaction") transaction = false;
+    else if (marker) {
+      if (sections[marker]) throw new MigrationError(`${file}: more than one "-- migrate:${marker}" section`, { file });
+      current = sections[marker] = [];
+    } else (current ?? preamble).push(line);
+  }
+  if (!isBlank(preamble.join("\n")))
+    throw new MigrationError(`${file}: SQL before "-- migrate:up" belongs in a section`, { file });
+  const up = sections.up?.join("\n").trim();
+  if (!up || isBlank(up)) throw new MigrationError(`${file}: the "-- migrate:up" section is missing or empty`, { file });
+  const down = sections.down?.join("\n").trim();
+  return Object.freeze({
+    version: Number(match[1]),
+    name: match[2]!,
+    file,
+    up,
+    down: down && !isBlank(down) ? down : undefined,
+    transaction,
+    checksum: sha256(transaction ? up : `${up}\n-- migrate:no-transaction`),
+  });
+}
+
+/** Sorted by version; numbered 1, 2, 3… with no gap and no duplicate, or it throws before any database work. */
+export function checkSequence(migrations: Migration[]): Migration[] {
+  const sorted = [...migrations].sort((a, b) => a.version - b.version);
+  sorted.forEach((m, i) => {
+    const previous = sorted[i - 1];
+    if (previous?.version === m.version)
+      throw new MigrationError(`${previous.file} and ${m.file} share version ${m.version}`, { file: m.file });
+    if (m.version !== i + 1)
+      throw new MigrationError(`${m.file}: expected version ${String(i + 1).padStart(4, "0")} (no gaps)`, { file: m.file });
+  });
+  return sorted;
+}
+
+/**
+ * What `up` would apply, after checking that the applied chain is an unchanged prefix of the local one:
+ * an applied file that changed, is missing locally, or was skipped (append-only) stops everything.
+ */
+export function pending(local: readonly Migration[], applied: readonly Applied[], schema: string, to?: number): Migration[] {
+  const head = local.length;
+  if (to !== undefined && (to < 0 || to > head))
+    throw new MigrationError(`no migration ${to} (the head is ${head})`, { schema });
+  const sorted = [...applied].sort((a, b) => a.version - b.version);
+  sorted.forEach((a, i) => {
+    const m = local.find((l) => l.version === a.version);
+    const label = `${String(a.version).padStart(4, "0")}_${a.name}.sql`;
+    if (!m) throw new MigrationError(`${label} is applied to ${schema} but missing locally`, { file: label, schema });
+    if (m.checksum !== a.checksum)
+      throw new MigrationError(`${m.file} changed after it was applied to ${schema} (checksum differs)`, { file: m.file, schema });
+    const expected = local[i]!;
+    if (expected.version !== a.version)
+      throw new MigrationError(`${expected.file} is not applied to ${schema} but the later ${m.file} is; the chain is append-only`, {
+        file: expected.file,
+        schema,
+      });
+  });
+  return local.slice(sorted.length, to ?? head);
+}
+
+/** One checksum for the first `revision` files; the registry keeps it so drift shows without opening every schema. */
+export function chainChecksum(migrations: readonly { checksum: string }[], revision = migrations.length): string {
+  return revision === 0 ? "" : sha256(migrations.slice(0, revision).map((m) => m.checksum).join("\n"));
+}
+
+export function slug(description: string): string {
+  const s = description.toLowerCase().normalize("NFKD").replace(/\p{M}/gu, "").replace(/[^a-z0-9]+/g, "_").replace(/^_+|_+$/g, "").slice(0, 50);
+  if (!s) throw new MigrationError(`"${description}" gives an empty file name; use letters or digits`);
+  return s;
+}
+
+export function nextFile(existing: readonly Migration[], description: string, scope: Scope): { file: string; text: string } {
+  const version = String(existing.length + 1).padStart(4, "0");
+  const where =
+    scope === "tenant"
+      ? "-- Runs once in every tenant schema with search_path set to it: never name a schema here.\n"
+      : "-- Runs in the public schema (the shared registry).\n";
+  return {
+    file: `${version}_${slug(description)}.sql`,
+    text: `-- ${description}\n${where}-- Add "-- migrate:no-transaction" for statements that cannot run in a transaction.\n\n-- migrate:up\n\n\n-- migrate:down\n\n`,
+  };
+}
+
+/**
+ * Splits a script into statements for files that run outside a transaction (PostgreSQL runs a
+ * multi-statement query as one implicit transaction). Knows quotes, dollar quotes and comments.
+ */
+export function splitStatements(script: string): string[] {
+  const statements: string[] = [];
+  let start = 0;
+  let i = 0;
+  const n = script.length;
+  while (i < n) {
+    const c = script[i]!;
+    const next = script[i + 1];
+    if (c === "-" && next === "-") {
+      const end = script.indexOf("\n", i);
+      i = end < 0 ? n : end + 1;
+    } else if (c === "/" && next === "*") {
+      let depth = 1;
+      i += 2;
+      while (i < n && depth > 0) {
+        if (script.startsWith("/*", i)) (depth++, (i += 2));
+        else if (script.startsWith("*/", i)) (depth--, (i += 2));
+        else i++;
+      }
+    } else if (c === "'" || c === '"') {
+      const escapes = c === "'" && /[eE]/.test(script[i - 1] ?? "") && !/\w/.test(script[i - 2] ?? "");
+      i++;
+      while (i < n) {
+        if (escapes && script[i] === "\\") i += 2;
+        else if (script[i] === c && script[i + 1] === c) i += 2;
+        else if (script[i] === c) break;
+        else i++;
+      }
+      i++;
+    } else if (c === "$" && !/\w/.test(script[i - 1] ?? "")) {
+      const tag = /^\$([A-Za-z_][A-Za-z0-9_]*)?\$/.exec(script.slice(i))?.[0];
+      if (tag) {
+        const end = script.indexOf(tag, i + tag.length);
+        i = end < 0 ? n : end + tag.length;
+      } else i++;
+    } else if (c === ";") {
+      statements.push(script.slice(start, i));
+      i++;
+      start = i;
+    } else i++;
+  }
+  statements.push(script.slice(start));
+  return statements.map((s) => s.trim()).filter((s) => !isBlank(s));
+}
