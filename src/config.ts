@@ -24,6 +24,8 @@ export type Config = Readonly<{
   /** off: no /metrics; open: anyone; token: bearer ADMIN_TOKEN. */
   metrics: "off" | "open" | "token";
   workers: number;
+  /** Where sql/public and sql/tenant are read from; undefined: beside the sources (or inside the binary). */
+  sqlDir: string | undefined;
 }>;
 
 export class ConfigError extends Error {
@@ -92,5 +94,6 @@ export function loadConfig(env: Env = process.env): Config {
     bodyLimit: int(env, "BODY_LIMIT", 1024 * 1024, 1024),
     metrics: oneOf(env, "METRICS", ["off", "open", "token"] as const, "token"),
     workers: int(env, "WORKERS", 1, 1, 256),
+    sqlDir: env.SQL_DIR?.trim() || undefined,
   });
 }

@@ -3,7 +3,7 @@
 import type { Sql } from "../db/client";
 import { listTenants, setRevision, tenantBySchema, type Tenant } from "../db/tenants";
 import { chainChecksum, type Migration } from "./files";
-import { up, type UpResult } from "./migrator";
+import { down, up, type UpResult } from "./migrator";
 
 export type TenantReport = UpResult & { error?: string };
 export type FleetReport = {
@@ -29,8 +29,13 @@ export function registryStatus(tenant: Pick<Tenant, "revision" | "checksum">, lo
   return { revision: tenant.revision, head, pending: local.slice(tenant.revision).map((m) => m.file), drift };
 }
 
+/** up/down for one tenant, keeping the registry's copy of its revision in step. */
 export function migrateTenant(sql: Sql, local: readonly Migration[], schema: string, options: { to?: number; dryRun?: boolean } = {}) {
   return up(sql, schema, local, { ...options, onApplied: setRevision });
+}
+
+export function revertTenant(sql: Sql, local: readonly Migration[], schema: string, options: { steps?: number; dryRun?: boolean } = {}) {
+  return down(sql, schema, local, { ...options, onApplied: setRevision });
 }
 
 export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
@@ -49,10 +54,16 @@ export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (it
 export async function migrateAll(
   sql: Sql,
   local: readonly Migration[],
-  options: { dryRun?: boolean; concurrency?: number; onProgress?: (report: TenantReport, done: number, total: number) => void } = {},
+  options: {
+    dryRun?: boolean;
+    concurrency?: number;
+    /** Only these tenants (a canary); default: all of them. */
+    schemas?: readonly string[];
+    onProgress?: (report: TenantReport, done: number, total: number) => void;
+  } = {},
 ): Promise<FleetReport> {
   const started = performance.now();
-  const tenants = await listTenants(sql);
+  const tenants = await listTenants(sql, options.schemas);
   const atHead = chainChecksum(local);
   const behind = tenants.filter((t) => t.revision !== local.length || t.checksum !== atHead);
   let done = 0;

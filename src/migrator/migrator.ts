@@ -17,7 +17,7 @@ export function loadMigrations(dir: string): Migration[] {
   return checkSequence(files.map((f) => parseMigration(f, readFileSync(join(dir, f), "utf8"))));
 }
 
-export function loadSource(dir = SQL_DIR): Source {
+export function loadSource(dir: string = SQL_DIR): Source {
   return Object.freeze({ public: loadMigrations(join(dir, "public")), tenant: loadMigrations(join(dir, "tenant")) });
 }
 
@@ -112,10 +112,16 @@ async function applyOne(sql: Sql, schema: string, local: readonly Migration[], m
     } finally {
       await conn`reset search_path`;
     }
-    await conn.begin(async (tx) => {
-      await record(tx, schema, m, performance.now() - started);
-      await onApplied?.(tx, schema, revision, chainChecksum(local, revision));
-    });
+    // A reserved connection has no sql.begin: the record and the hook commit together by hand.
+    await conn`begin`;
+    try {
+      await record(conn, schema, m, performance.now() - started);
+      await onApplied?.(conn, schema, revision, chainChecksum(local, revision));
+      await conn`commit`;
+    } catch (error) {
+      await conn`rollback`;
+      throw error;
+    }
     return true;
   } finally {
     await conn`select pg_advisory_unlock(${LOCK_NAMESPACE}, hashtext(${schema}))`.catch(() => {});

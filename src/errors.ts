@@ -1,0 +1,44 @@
+// One error type for expected failures, carrying the HTTP status and a stable code. The HTTP layer
+// maps it (and driver errors, by SQLSTATE) to { error: { code, message, details? } }; the CLI prints its message.
+
+export class AppError extends Error {
+  override name = "AppError";
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(message);
+  }
+}
+
+export class NotFound extends AppError {
+  constructor(what: string) {
+    super(404, "not_found", `${what} not found`);
+  }
+}
+
+export class Conflict extends AppError {
+  constructor(message: string) {
+    super(409, "conflict", message);
+  }
+}
+
+export class Invalid extends AppError {
+  constructor(message: string, details?: unknown) {
+    super(422, "validation_failed", message, details);
+  }
+}
+
+export class Forbidden extends AppError {
+  constructor(message: string) {
+    super(403, "forbidden", message);
+  }
+}
+
+export class Unauthorized extends AppError {
+  constructor(message = "a valid bearer token is required") {
+    super(401, "unauthorized", message);
+  }
+}

@@ -1,0 +1,123 @@
+// Tasks, the TODO core, following the Todo-Backend conventions (title, completed, order, url,
+// partial PATCH, CORS) so existing Todo-Backend clients work with the tenant and bearer headers set.
+import { Elysia, t } from "elysia";
+import type { Deps } from "../app";
+import { TASK_SORTS, clearTasks, deleteTask, insertTasks, listTasks, taskById, updateTask, type Task } from "../db/tasks";
+import { NotFound } from "../errors";
+import { errorResponses, problem } from "./errors";
+import { oneOf } from "./models";
+import { guards } from "./guards";
+import { IdParams, PageQuery, origin, page, pageHeaders, rowId, sortParam, sorting } from "./params";
+
+const Title = t.String({ minLength: 1, maxLength: 500 });
+const Fields = {
+  completed: t.Boolean(),
+  order: t.Integer({ minimum: -2147483648, maximum: 2147483647 }),
+  description: t.String({ maxLength: 10000 }),
+  priority: oneOf(["low", "normal", "high"]),
+  due_at: t.Nullable(t.String({ format: "date-time" })),
+  assignee_id: t.Nullable(t.Integer({ minimum: 1, maximum: 2147483647 })),
+  tags: t.Array(t.String({ minLength: 1, maxLength: 50 }), { maxItems: 20, uniqueItems: true }),
+};
+const optional = t.Partial(t.Object(Fields)).properties;
+export const TaskCreate = t.Object({ title: Title, ...optional }, { additionalProperties: false });
+export const TaskPatch = t.Object({ title: t.Optional(Title), ...optional }, { additionalProperties: false });
+
+const TaskQuery = t.Object(
+  {
+    completed: t.Optional(t.Boolean()),
+    assignee: t.Optional(t.Integer({ description: "a user id" })),
+    q: t.Optional(t.String({ maxLength: 200, description: "text in the title or description" })),
+    tag: t.Optional(t.String({ maxLength: 50 })),
+    due_before: t.Optional(t.String({ format: "date-time" })),
+    due_after: t.Optional(t.String({ format: "date-time" })),
+    sort: sortParam(TASK_SORTS),
+    ...PageQuery,
+  },
+  { additionalProperties: false },
+);
+
+function date(value: string): Date;
+function date<T extends null | undefined>(value: string | T): Date | T;
+function date(value: string | null | undefined) {
+  return typeof value === "string" ? new Date(value) : value;
+}
+
+function present(base: string, { id, ...task }: Task) {
+  return { id, url: `${base}/tasks/${id}`, ...task };
+}
+
+export const taskRoutes = (deps: Deps) => {
+  const { sql } = deps;
+  return new Elysia({ prefix: "/tasks", detail: { tags: ["tasks"], security: [{ tenant: [], bearer: [] }], responses: errorResponses(400, 401, 403, 404, 413, 422) } })
+    .use(guards(deps))
+    .get(
+      "/",
+      async ({ tenant, query, request, set }) => {
+        const { limit, offset } = page(query);
+        const { rows, total } = await listTasks(sql, tenant.schema, {
+          ...query,
+          ...sorting(query.sort, "order"),
+          due_before: date(query.due_before),
+          due_after: date(query.due_after),
+          limit,
+          offset,
+        });
+        Object.assign(set.headers, pageHeaders(request, total, limit, offset));
+        const base = origin(request);
+        return rows.map((task) => present(base, task));
+      },
+      { auth: true, query: TaskQuery, detail: { summary: "List tasks (total in X-Total-Count, pages in Link)" } },
+    )
+    .post(
+      "/",
+      async ({ tenant, user, body, request, set }) => {
+        const [task] = await insertTasks(sql, tenant.schema, [{ ...body, due_at: date(body.due_at), created_by: user.id }]);
+        const created = present(origin(request), task!);
+        set.status = 201;
+        set.headers.location = created.url;
+        return created;
+      },
+      { auth: true, body: TaskCreate, parse: "json", detail: { summary: "Create a task" } },
+    )
+    .delete(
+      "/",
+      async ({ tenant, user, query, status }) => {
+        if (query.completed !== true && user.role !== "admin")
+          return status(403, problem("forbidden", "only admins may clear every task; members may clear ?completed=true"));
+        await clearTasks(sql, tenant.schema, query.completed);
+        return status(204, undefined);
+      },
+      {
+        auth: true,
+        query: t.Object({ completed: t.Optional(t.Boolean()) }, { additionalProperties: false }),
+        detail: { summary: "Clear all tasks (admin), or only the completed ones (?completed=true)" },
+      },
+    )
+    .get(
+      "/:id",
+      async ({ tenant, params, request }) => {
+        const task = await taskById(sql, tenant.schema, rowId(params.id, "task"));
+        if (!task) throw new NotFound(`task ${params.id}`);
+        return present(origin(request), task);
+      },
+      { auth: true, params: IdParams, detail: { summary: "Get a task" } },
+    )
+    .patch(
+      "/:id",
+      async ({ tenant, params, body, request }) => {
+        const task = await updateTask(sql, tenant.schema, rowId(params.id, "task"), { ...body, due_at: date(body.due_at) });
+        if (!task) throw new NotFound(`task ${params.id}`);
+        return present(origin(request), task);
+      },
+      { auth: true, params: IdParams, body: TaskPatch, parse: "json", detail: { summary: "Change some fields of a task" } },
+    )
+    .delete(
+      "/:id",
+      async ({ tenant, params, status }) => {
+        if (!(await deleteTask(sql, tenant.schema, rowId(params.id, "task")))) throw new NotFound(`task ${params.id}`);
+        return status(204, undefined);
+      },
+      { auth: true, params: IdParams, detail: { summary: "Delete a task" } },
+    );
+};

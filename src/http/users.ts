@@ -1,0 +1,71 @@
+// A tenant's users: everyone may list and read; only admins create, change others and delete.
+import { Elysia, t } from "elysia";
+import type { Deps } from "../app";
+import { USER_SORTS, listUsers, userById } from "../db/users";
+import { NotFound } from "../errors";
+import { createUser, patchUser, removeUser } from "../services/users";
+import { errorResponses } from "./errors";
+import { guards } from "./guards";
+import { Email, NewUser, Password, PersonName, Role } from "./models";
+import { IdParams, PageQuery, page, pageHeaders, rowId, sortParam, sorting } from "./params";
+
+const UserPatch = t.Object(
+  { email: t.Optional(Email), password: t.Optional(Password), first_name: t.Optional(PersonName), last_name: t.Optional(PersonName), role: t.Optional(Role) },
+  { additionalProperties: false },
+);
+
+const UserQuery = t.Object(
+  { q: t.Optional(t.String({ maxLength: 200, description: "text in the email or names" })), role: t.Optional(Role), sort: sortParam(USER_SORTS), ...PageQuery },
+  { additionalProperties: false },
+);
+
+export const userRoutes = (deps: Deps) => {
+  const { sql, cache } = deps;
+  return new Elysia({ prefix: "/users", detail: { tags: ["users"], security: [{ tenant: [], bearer: [] }], responses: errorResponses(400, 401, 403, 404, 409, 413, 422) } })
+    .use(guards(deps))
+    .get(
+      "/",
+      async ({ tenant, query, request, set }) => {
+        const { limit, offset } = page(query);
+        const { rows, total } = await listUsers(sql, tenant.schema, { ...query, ...sorting(query.sort, "created_at"), limit, offset });
+        Object.assign(set.headers, pageHeaders(request, total, limit, offset));
+        return rows;
+      },
+      { auth: true, query: UserQuery, detail: { summary: "List users (search with q, sort, paginate)" } },
+    )
+    .get(
+      "/:id",
+      async ({ tenant, params }) => {
+        const user = await userById(sql, tenant.schema, rowId(params.id, "user"));
+        if (!user) throw new NotFound(`user ${params.id}`);
+        return user;
+      },
+      { auth: true, params: IdParams, detail: { summary: "Get a user" } },
+    )
+    .post(
+      "/",
+      async ({ tenant, body, set }) => {
+        set.status = 201;
+        return createUser(sql, tenant, body);
+      },
+      { admin: true, body: NewUser, parse: "json", detail: { summary: "Create a user (admin)" } },
+    )
+    .patch(
+      "/:id",
+      async ({ tenant, user, params, body }) => {
+        const changed = await patchUser(sql, tenant.schema, user, rowId(params.id, "user"), body);
+        cache.evictUser(tenant.schema, changed.id);
+        return changed;
+      },
+      { auth: true, params: IdParams, body: UserPatch, parse: "json", detail: { summary: "Change a user (admins: anyone; members: their own name and password)" } },
+    )
+    .delete(
+      "/:id",
+      async ({ tenant, user, params, status }) => {
+        const removed = await removeUser(sql, tenant.schema, user, rowId(params.id, "user"));
+        cache.evictUser(tenant.schema, removed.id);
+        return status(204, undefined);
+      },
+      { admin: true, params: IdParams, detail: { summary: "Delete a user (admin); their sessions end" } },
+    );
+};

@@ -1,0 +1,58 @@
+// Liveness, readiness, and the OpenAPI document.
+import { describe, expect, test } from "bun:test";
+import { createApp } from "../../src/app";
+import { connect } from "../../src/db/client";
+import { source, testConfig } from "../support/db";
+import { testApp } from "../support/http";
+import { migrationFile } from "../support/migrations";
+
+const api = await testApp();
+
+describe("health", () => {
+  test("/health answers without the database; /health/db reports the registry at head", async () => {
+    expect(await api.req("GET", "/health")).toMatchObject({ status: 200, body: { status: "ok" } });
+    expect(await api.req("GET", "/health/db")).toMatchObject({ status: 200, body: { status: "ok", registry: { revision: source.public.length, head: source.public.length } } });
+  });
+
+  test("/health/db is a 503 when the registry is behind the code", async () => {
+    const ahead = await testApp({}, { ...source, public: [...source.public, migrationFile(source.public.length + 1, "select 1;")] });
+    const r = await ahead.req("GET", "/health/db");
+    expect(r.status).toBe(503);
+    expect(r.body.error.code).toBe("not_ready");
+  });
+
+  test("/health/db is a 503, not a hang or a 500, when the database is unreachable", async () => {
+    const listener = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+    const port = listener.port;
+    listener.stop(true);
+    const sql = connect(`postgres://nobody@127.0.0.1:${port}/none`, { ...testConfig, dbPoolMax: 1 });
+    const app = createApp({ config: testConfig, sql, source });
+    const r = await app.handle(new Request("http://localhost/health/db"));
+    expect(r.status).toBe(503);
+    expect((await app.handle(new Request("http://localhost/health"))).status).toBe(200);
+    await sql.end();
+  });
+});
+
+describe("OpenAPI", () => {
+  test("/swagger/json documents every route, both headers as security schemes, and the error shape", async () => {
+    const doc = (await api.req("GET", "/swagger/json")).body;
+    const routes = Object.entries(doc.paths as Record<string, Record<string, unknown>>).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`));
+    for (const route of [
+      "POST /auth/register", "POST /auth/login", "POST /auth/logout", "GET /auth/me",
+      "GET /users/", "POST /users/", "GET /users/{id}", "PATCH /users/{id}", "DELETE /users/{id}",
+      "GET /tasks/", "POST /tasks/", "DELETE /tasks/", "GET /tasks/{id}", "PATCH /tasks/{id}", "DELETE /tasks/{id}",
+      "GET /cc/tenants", "POST /cc/tenants", "GET /cc/tenants/{schema}", "DELETE /cc/tenants/{schema}", "POST /cc/tenants/{schema}/migrate", "POST /cc/migrate",
+      "GET /health/", "GET /health/db",
+    ])
+      expect(routes).toContain(route);
+    expect(doc.components.securitySchemes.tenant).toMatchObject({ type: "apiKey", in: "header", name: "tenant" });
+    expect(doc.components.securitySchemes.bearer).toMatchObject({ type: "http", scheme: "bearer" });
+    expect(doc.components.schemas.Error.properties.error.required).toEqual(["code", "message"]);
+    const tasks = doc.paths["/tasks/"].get;
+    expect(tasks.security).toEqual([{ tenant: [], bearer: [] }]);
+    expect(tasks.parameters.map((p: { name: string }) => p.name)).toEqual(expect.arrayContaining(["completed", "sort", "limit"]));
+    expect(Object.keys(tasks.responses)).toEqual(expect.arrayContaining(["401", "422"]));
+    expect((await api.req("GET", "/swagger")).status).toBe(200);
+  });
+});

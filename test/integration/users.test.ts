@@ -1,0 +1,103 @@
+// Users and roles: admins manage users, members edit only their own name and password, the last
+// admin stays, no response carries a hash.
+import { describe, expect, test } from "bun:test";
+import { testApp, type TestApp } from "../support/http";
+
+const api = await testApp();
+type Tenant = Awaited<ReturnType<TestApp["signUp"]>>;
+
+async function addMember(tenant: Tenant, role = "member") {
+  const body = { email: `u.${crypto.randomUUID().slice(0, 8)}@team.test`, password: "member password", first_name: "Mem", last_name: "Ber", role };
+  const created = await api.req("POST", "/users", { headers: tenant.headers, body });
+  expect(created.status).toBe(201);
+  const login = await api.req("POST", "/auth/login", { body: { email: body.email, password: body.password } });
+  return { id: created.body.id as number, email: body.email, headers: { tenant: tenant.schema, authorization: `Bearer ${login.body.token}` } };
+}
+
+const noSecrets = (body: unknown) => expect(JSON.stringify(body)).not.toMatch(/password|token_hash|argon2/);
+
+describe("roles", () => {
+  test("members cannot create, delete or change others (403), and nothing changes", async () => {
+    const team = await api.signUp();
+    const member = await addMember(team);
+    const before = await api.req("GET", "/users", { headers: team.headers });
+    const attempts: [string, string, unknown?][] = [
+      ["POST", "/users", { email: "new@team.test", password: "some password", first_name: "N", last_name: "N" }],
+      ["DELETE", `/users/${team.user.id}`],
+      ["PATCH", `/users/${team.user.id}`, { first_name: "Mallory" }],
+      ["PATCH", `/users/${member.id}`, { role: "admin" }],
+      ["PATCH", `/users/${member.id}`, { email: "elsewhere@team.test" }],
+    ];
+    for (const [method, path, body] of attempts) {
+      const r = await api.req(method, path, { headers: member.headers, body });
+      expect({ method, path, status: r.status }).toEqual({ method, path, status: 403 });
+    }
+    expect(await api.req("GET", "/users", { headers: team.headers })).toMatchObject({ body: before.body });
+  });
+
+  test("a member edits their own name and password", async () => {
+    const team = await api.signUp();
+    const member = await addMember(team);
+    const r = await api.req("PATCH", `/users/${member.id}`, { headers: member.headers, body: { first_name: "Renamed", password: "a brand new password" } });
+    expect(r.status).toBe(200);
+    expect(r.body).toMatchObject({ first_name: "Renamed", last_name: "Ber", role: "member" });
+    noSecrets(r.body);
+    expect((await api.req("POST", "/auth/login", { body: { email: member.email, password: "a brand new password" } })).status).toBe(200);
+    expect((await api.req("POST", "/auth/login", { body: { email: member.email, password: "member password" } })).status).toBe(401);
+  });
+
+  test("the last admin can be neither demoted nor removed; with two, one can go", async () => {
+    const team = await api.signUp();
+    expect((await api.req("PATCH", `/users/${team.user.id}`, { headers: team.headers, body: { role: "member" } })).status).toBe(409);
+    expect((await api.req("DELETE", `/users/${team.user.id}`, { headers: team.headers })).status).toBe(409);
+    const second = await addMember(team, "admin");
+    expect((await api.req("PATCH", `/users/${team.user.id}`, { headers: second.headers, body: { role: "member" } })).status).toBe(200);
+    expect((await api.req("DELETE", `/users/${second.id}`, { headers: second.headers })).status).toBe(409);
+  });
+
+  test("a demoted admin loses admin rights at once; a deleted user's token stops working", async () => {
+    const team = await api.signUp();
+    const other = await addMember(team, "admin");
+    expect((await api.req("DELETE", "/tasks", { headers: other.headers })).status).toBe(204);
+    await api.req("PATCH", `/users/${other.id}`, { headers: team.headers, body: { role: "member" } });
+    expect((await api.req("DELETE", "/tasks", { headers: other.headers })).status).toBe(403);
+    expect((await api.req("DELETE", `/users/${other.id}`, { headers: team.headers })).status).toBe(204);
+    expect((await api.req("GET", "/tasks", { headers: other.headers })).status).toBe(401);
+    expect((await api.req("POST", "/auth/login", { body: { email: other.email, password: "member password" } })).status).toBe(401);
+  });
+});
+
+describe("accounts", () => {
+  test("emails are unique across tenants, case-insensitively; a changed email logs in", async () => {
+    const [one, two] = [await api.signUp(), await api.signUp()];
+    const taken = await api.req("POST", "/users", {
+      headers: two.headers,
+      body: { email: one.email.toUpperCase(), password: "some password", first_name: "D", last_name: "U" },
+    });
+    expect(taken.status).toBe(409);
+    const member = await addMember(two);
+    const email = `changed.${crypto.randomUUID().slice(0, 8)}@team.test`;
+    expect((await api.req("PATCH", `/users/${member.id}`, { headers: two.headers, body: { email } })).body.email).toBe(email);
+    expect((await api.req("POST", "/auth/login", { body: { email, password: "member password" } })).body.tenant.schema).toBe(two.schema);
+    expect((await api.req("PATCH", `/users/${member.id}`, { headers: two.headers, body: { email: one.email } })).status).toBe(409);
+  });
+
+  test("list searches, sorts and pages like an in-memory model, without secrets", async () => {
+    const team = await api.signUp();
+    for (let i = 0; i < 6; i++) await addMember(team);
+    const all = (await api.req("GET", "/users?limit=100", { headers: team.headers })).body as { id: number; email: string; first_name: string; created_at: string }[];
+    expect(all).toHaveLength(7);
+    noSecrets(all);
+    const byEmail = [...all].sort((a, b) => (a.email < b.email ? 1 : -1)).map((u) => u.id);
+    expect((await api.req("GET", "/users?sort=-email&limit=100", { headers: team.headers })).body.map((u: { id: number }) => u.id)).toEqual(byEmail);
+    const page = await api.req("GET", "/users?sort=-email&limit=3&offset=3", { headers: team.headers });
+    expect(page.body.map((u: { id: number }) => u.id)).toEqual(byEmail.slice(3, 6));
+    expect(page.headers.get("x-total-count")).toBe("7");
+    const search = await api.req("GET", `/users?q=${encodeURIComponent(team.email.slice(0, 8).toUpperCase())}`, { headers: team.headers });
+    expect(search.body.map((u: { id: number }) => u.id)).toEqual([team.user.id]);
+    const wildcard = await api.req("GET", "/users?q=%25", { headers: team.headers });
+    expect(wildcard.body).toEqual([]);
+    expect((await api.req("GET", `/users/${team.user.id}`, { headers: team.headers })).body.email).toBe(team.email);
+    expect((await api.req("GET", "/users/999999", { headers: team.headers })).status).toBe(404);
+  });
+});

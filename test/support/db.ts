@@ -1,0 +1,32 @@
+// One pool per test process, on DATABASE_URL or the embedded default, like the service itself.
+import { loadConfig, type Config } from "../../src/config";
+import { openDatabase, type Database } from "../../src/db/client";
+import { loadSource, migratePublic } from "../../src/migrator/migrator";
+
+let opened: Promise<Database> | undefined;
+
+export const testConfig: Config = Object.freeze({
+  ...loadConfig(),
+  adminToken: "test-admin-token-0123456789",
+  logLevel: "silent",
+  dbPoolMax: 12,
+});
+
+export const source = loadSource();
+
+export function database(): Promise<Database> {
+  return (opened ??= openDatabase(testConfig).then(async (db) => {
+    await migratePublic(db.sql, source);
+    return db;
+  }));
+}
+
+export async function closeDatabase() {
+  if (opened) await (await opened).close();
+  opened = undefined;
+}
+
+/** A schema name no other test (or run) uses. */
+export function uniqueSchema(prefix = "t"): string {
+  return `${prefix}_${crypto.randomUUID().replaceAll("-", "").slice(0, 12)}`;
+}

@@ -1,0 +1,59 @@
+// Drive the real app in-process: app.handle(new Request(…)), no port.
+import { faker } from "@faker-js/faker";
+import { afterAll } from "bun:test";
+import { createApp, type App } from "../../src/app";
+import type { Config } from "../../src/config";
+import type { Source } from "../../src/migrator/migrator";
+import { AuthCache } from "../../src/services/cache";
+import { dropTenant } from "../../src/services/tenants";
+import { database, source, testConfig } from "./db";
+
+export type Reply = { status: number; headers: Headers; body: any };
+type Options = { headers?: Record<string, string>; body?: unknown; raw?: string };
+
+export async function testApp(overrides: Partial<Config> = {}, migrations: Source = source) {
+  const { sql } = await database();
+  const config = Object.freeze({ ...testConfig, ...overrides });
+  const cache = new AuthCache(config.authCacheSeconds);
+  const app = createApp({ config, sql, source: migrations, cache });
+  const created: string[] = [];
+  afterAll(async () => {
+    for (const schema of created) await dropTenant(sql, schema).catch(() => {});
+  });
+
+  async function req(method: string, path: string, options: Options = {}): Promise<Reply> {
+    const headers = new Headers(options.headers);
+    let body: string | undefined = options.raw;
+    if (options.body !== undefined) {
+      body = JSON.stringify(options.body);
+      if (!headers.has("content-type")) headers.set("content-type", "application/json");
+    }
+    const response = await app.handle(new Request(`http://localhost${path}`, { method, headers, body }));
+    const text = await response.text();
+    let parsed: unknown = text;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {}
+    return { status: response.status, headers: response.headers, body: parsed };
+  }
+
+  /** Registers a new company through the API; its schema is dropped after the file's tests. */
+  async function signUp(extra: Partial<Record<string, string>> = {}) {
+    const first_name = faker.person.firstName();
+    const last_name = faker.person.lastName();
+    const password = faker.internet.password({ length: 14 });
+    const email = `${crypto.randomUUID().slice(0, 8)}.${faker.internet.email({ firstName: first_name, lastName: last_name })}`.toLowerCase();
+    const r = await req("POST", "/auth/register", {
+      body: { company_name: faker.company.name(), email, password, first_name, last_name, ...extra },
+    });
+    if (r.status !== 201) throw new Error(`register failed: ${r.status} ${JSON.stringify(r.body)}`);
+    created.push(r.body.tenant.schema);
+    const schema: string = r.body.tenant.schema;
+    const token: string = r.body.token;
+    return { schema, token, email, password, user: r.body.user, headers: { tenant: schema, authorization: `Bearer ${token}` } };
+  }
+
+  return { app, sql, config, cache, req, signUp, track: (schema: string) => created.push(schema) };
+}
+
+export type TestApp = Awaited<ReturnType<typeof testApp>>;
