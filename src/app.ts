@@ -1,4 +1,4 @@
-// Composition: CORS → errors → docs → health → auth → users → tasks → control API.
+// Composition: logs and metrics → CORS → errors → docs → health → auth → users → tasks → control API.
 import { swagger } from "@elysiajs/swagger";
 import { Elysia, t } from "elysia";
 import type { Config } from "./config";
@@ -8,13 +8,14 @@ import { ccRoutes } from "./http/cc";
 import { cors } from "./http/cors";
 import { errors } from "./http/errors";
 import { healthRoutes } from "./http/health";
+import { Metrics, observe } from "./http/observe";
 import { taskRoutes } from "./http/tasks";
 import { userRoutes } from "./http/users";
 import { createLogger, type Logger } from "./log";
 import type { Source } from "./migrator/migrator";
 import { AuthCache } from "./services/cache";
 
-export type Deps = { config: Config; sql: Sql; source: Source; cache: AuthCache; log: Logger };
+export type Deps = { config: Config; sql: Sql; source: Source; cache: AuthCache; log: Logger; metrics: Metrics };
 
 const ErrorBody = t.Object({
   error: t.Object({ code: t.String(), message: t.String(), details: t.Optional(t.Unknown()) }),
@@ -58,9 +59,15 @@ const docs = swagger({
   },
 });
 
-export function createApp(deps: Omit<Deps, "cache" | "log"> & Partial<Pick<Deps, "cache" | "log">>) {
-  const all: Deps = { cache: new AuthCache(deps.config.authCacheSeconds), log: createLogger(deps.config.logLevel), ...deps };
+export function createApp(deps: Omit<Deps, "cache" | "log" | "metrics"> & Partial<Pick<Deps, "cache" | "log" | "metrics">>) {
+  const all: Deps = {
+    cache: new AuthCache(deps.config.authCacheSeconds),
+    log: createLogger(deps.config.logLevel),
+    metrics: new Metrics(),
+    ...deps,
+  };
   return new Elysia({ normalize: false, serve: { maxRequestBodySize: all.config.bodyLimit + 64 * 1024 } })
+    .use(observe(all))
     .use(cors(all.config))
     .use(errors(all.log, all.config.bodyLimit))
     .use(docs)

@@ -143,7 +143,7 @@ async function migrate(sql: Sql, { args, source, print }: Context): Promise<numb
     const s = await status(sql, where, where === "public" ? source.public : source.tenant);
     const text = [
       `${s.schema}: revision ${s.revision} of ${s.head}${s.error ? `\n  error: ${s.error}` : ""}`,
-      ...s.applied.map((a) => `  ✓ ${String(a.version).padStart(4, "0")}_${a.name}.sql  ${a.applied_at.toISOString()}  ${a.duration}`),
+      ...s.applied.map((a) => `  ✓ ${String(a.version).padStart(4, "0")}_${a.name}.sql  ${a.applied_at}  ${a.duration}`),
       ...s.pending.map((p) => `  · ${p} (pending)`),
     ].join("\n");
     out(s, text);

@@ -24,6 +24,8 @@ export type Config = Readonly<{
   /** off: no /metrics; open: anyone; token: bearer ADMIN_TOKEN. */
   metrics: "off" | "open" | "token";
   workers: number;
+  /** Set by the WORKERS supervisor in its children: they share the port (SO_REUSEPORT). */
+  worker: boolean;
   /** Where sql/public and sql/tenant are read from; undefined: beside the sources (or inside the binary). */
   sqlDir: string | undefined;
 }>;
@@ -94,6 +96,7 @@ export function loadConfig(env: Env = process.env): Config {
     bodyLimit: int(env, "BODY_LIMIT", 1024 * 1024, 1024),
     metrics: oneOf(env, "METRICS", ["off", "open", "token"] as const, "token"),
     workers: int(env, "WORKERS", 1, 1, 256),
+    worker: bool(env, "TENANT_TODO_WORKER", false),
     sqlDir: env.SQL_DIR?.trim() || undefined,
   });
 }

@@ -2,7 +2,7 @@
 import type { Db } from "./client";
 import type { Role } from "./users";
 
-export type Session = { user_id: number; role: Role; expires_at: Date };
+export type Session = { user_id: number; role: Role; expires_at: string };
 
 export async function insertSession(db: Db, schema: string, tokenHash: Uint8Array, userId: number, expiresAt: Date) {
   await db`

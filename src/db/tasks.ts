@@ -1,5 +1,6 @@
 // A tenant's tasks. Filters and sorts come from whitelists; values are always parameters.
 import type { Db } from "./client";
+import { paged } from "./paging";
 import { escapeLike } from "./users";
 
 export type Priority = "low" | "normal" | "high";
@@ -10,12 +11,12 @@ export type Task = {
   order: number;
   description: string;
   priority: Priority;
-  due_at: Date | null;
+  due_at: string | null;
   assignee_id: number | null;
   tags: string[];
   created_by: number | null;
-  created_at: Date;
-  updated_at: Date;
+  created_at: string;
+  updated_at: string;
 };
 export type TaskInput = Partial<Pick<Task, "title" | "completed" | "order" | "description" | "priority" | "due_at" | "assignee_id" | "tags">>;
 
@@ -25,8 +26,8 @@ export type TaskQuery = {
   assignee?: number;
   q?: string;
   tag?: string;
-  due_before?: Date;
-  due_after?: Date;
+  due_before?: string;
+  due_after?: string;
   sort: (typeof TASK_SORTS)[number];
   desc: boolean;
   limit: number;
@@ -53,17 +54,12 @@ function ordering(db: Db, query: TaskQuery) {
   return db`order by ${key} ${direction} nulls last, id ${direction}`;
 }
 
-/** One round trip: the page and the total (a second query only for a page past the end). */
 export async function listTasks(db: Db, schema: string, query: TaskQuery): Promise<{ rows: Task[]; total: number }> {
-  const rows = await db<(Task & { total: number })[]>`
-    select ${db(COLUMNS)}, count(*) over ()::int as total
-    from ${db(schema)}.tasks ${matching(db, query)}
+  const fetched = await db<Task[]>`
+    select ${db(COLUMNS)} from ${db(schema)}.tasks ${matching(db, query)}
     ${ordering(db, query)}
-    limit ${query.limit} offset ${query.offset}`;
-  const total =
-    rows[0]?.total ??
-    (query.offset > 0 ? (await db<{ n: number }[]>`select count(*)::int as n from ${db(schema)}.tasks ${matching(db, query)}`)[0]!.n : 0);
-  return { rows: rows.map(({ total: _, ...task }) => task), total };
+    limit ${query.limit + 1} offset ${query.offset}`;
+  return paged(fetched, query, async () => (await db<{ n: number }[]>`select count(*)::int as n from ${db(schema)}.tasks ${matching(db, query)}`)[0]!.n);
 }
 
 export async function taskById(db: Db, schema: string, id: number): Promise<Task | undefined> {

@@ -10,7 +10,7 @@ export type Tenant = {
   status: TenantStatus;
   revision: number;
   checksum: string;
-  created_at: Date;
+  created_at: string;
 };
 
 export async function insertTenant(db: Db, tenant: { name: string; schema: string; host: string | null }): Promise<Tenant> {

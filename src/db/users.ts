@@ -1,6 +1,7 @@
 // A tenant's users. Every statement is schema-qualified through postgres.js identifier quoting;
 // the schema was validated before it got here. No statement returns the password hash but `credentials`.
 import type { Db } from "./client";
+import { paged } from "./paging";
 
 export type Role = "admin" | "member";
 export type User = {
@@ -9,8 +10,8 @@ export type User = {
   first_name: string;
   last_name: string;
   role: Role;
-  created_at: Date;
-  updated_at: Date;
+  created_at: string;
+  updated_at: string;
 };
 export type NewUser = Pick<User, "email" | "first_name" | "last_name" | "role"> & { password_hash: string };
 export type UserChanges = Partial<NewUser>;
@@ -49,18 +50,13 @@ function matching(db: Db, query: UserQuery) {
     ${query.role ? db`and role = ${query.role}` : db``}`;
 }
 
-/** One round trip: the page and the total (a second query only for a page past the end). */
 export async function listUsers(db: Db, schema: string, query: UserQuery): Promise<{ rows: User[]; total: number }> {
   const direction = query.desc ? db`desc` : db`asc`;
-  const rows = await db<(User & { total: number })[]>`
-    select ${db(COLUMNS)}, count(*) over ()::int as total
-    from ${db(schema)}.users ${matching(db, query)}
+  const fetched = await db<User[]>`
+    select ${db(COLUMNS)} from ${db(schema)}.users ${matching(db, query)}
     order by ${db(query.sort)} ${direction}, id ${direction}
-    limit ${query.limit} offset ${query.offset}`;
-  const total =
-    rows[0]?.total ??
-    (query.offset > 0 ? (await db<{ n: number }[]>`select count(*)::int as n from ${db(schema)}.users ${matching(db, query)}`)[0]!.n : 0);
-  return { rows: rows.map(({ total: _, ...user }) => user), total };
+    limit ${query.limit + 1} offset ${query.offset}`;
+  return paged(fetched, query, async () => (await db<{ n: number }[]>`select count(*)::int as n from ${db(schema)}.users ${matching(db, query)}`)[0]!.n);
 }
 
 export async function updateUser(db: Db, schema: string, id: number, changes: UserChanges): Promise<User | undefined> {

@@ -1,6 +1,5 @@
 // The control API for operators, behind ADMIN_TOKEN: the fleet's tenants and their migrations.
 // Same functions as the CLI; nothing about migrations is written here.
-import { timingSafeEqual } from "node:crypto";
 import { Elysia, t } from "elysia";
 import type { Deps } from "../app";
 import { SCHEMA_PATTERN } from "../db/names";
@@ -8,11 +7,11 @@ import { listTenants, setTenantStatus } from "../db/tenants";
 import { NotFound } from "../errors";
 import { migrateAll, migrateTenant, registryStatus } from "../migrator/fleet";
 import { status as schemaStatus } from "../migrator/migrator";
-import { sha256 } from "../migrator/files";
 import { hashPassword } from "../services/passwords";
 import { addUser } from "../services/users";
 import { checkSchemaName, createTenant, dropTenant, getTenant } from "../services/tenants";
 import { errorResponses, problem } from "./errors";
+import { refuseOperator } from "./guards";
 import { Email, oneOf, Password, PersonName } from "./models";
 
 const SchemaParams = t.Object({ schema: t.String({ description: "the tenant's schema name" }) });
@@ -29,11 +28,6 @@ const NewTenant = t.Object(
   { additionalProperties: false },
 );
 
-/** Compares SHA-256 digests, so neither the content nor the length of the token leaks through timing. */
-function sameToken(given: string, expected: string): boolean {
-  return timingSafeEqual(Buffer.from(sha256(given), "hex"), Buffer.from(sha256(expected), "hex"));
-}
-
 export const ccRoutes = (deps: Deps) => {
   const { sql, source, config, cache } = deps;
   const local = source.tenant;
@@ -43,12 +37,10 @@ export const ccRoutes = (deps: Deps) => {
   };
   return new Elysia({ prefix: "/cc", detail: { tags: ["control"], security: [{ admin: [] }], responses: errorResponses(400, 401, 404, 409, 422, 503) } })
     .onBeforeHandle(({ headers, status, set }) => {
-      if (!config.adminToken) return status(503, problem("cc_disabled", "the control API is off: set ADMIN_TOKEN"));
-      const token = /^Bearer (.+)$/.exec(headers.authorization ?? "")?.[1];
-      if (!token || !sameToken(token, config.adminToken)) {
-        set.headers["www-authenticate"] = 'Bearer realm="tenant-todo-cc"';
-        return status(401, problem("unauthorized", "the control API needs Authorization: Bearer <ADMIN_TOKEN>"));
-      }
+      const refused = refuseOperator(config.adminToken, headers.authorization, "cc_disabled");
+      if (!refused) return;
+      if (refused[0] === 401) set.headers["www-authenticate"] = 'Bearer realm="tenant-todo-operator"';
+      return status(...refused);
     })
     .get("/tenants", async () => (await listTenants(sql)).map(withStatus), {
       detail: { summary: "Every tenant with its revision, the head, what is pending and any drift (from the registry)" },

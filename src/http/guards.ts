@@ -9,6 +9,7 @@ import { tenantByHost, tenantBySchema, type Tenant } from "../db/tenants";
 import type { Role } from "../db/users";
 import { tokenHash } from "../services/auth";
 import { AuthCache } from "../services/cache";
+import { sameSecret } from "../services/passwords";
 import { problem, type Problem } from "./errors";
 
 export const TenantHeaders = t.Object(
@@ -64,9 +65,9 @@ async function authenticate(deps: Deps, headers: Headers, request: Request, role
   let session = deps.cache.sessions.get(key);
   if (!session) {
     const row = await sessionByHash(deps.sql, tenant.schema, tokenHash(token));
-    if (row) deps.cache.sessions.set(key, (session = { ...row, schema: tenant.schema }));
+    if (row) deps.cache.sessions.set(key, (session = { ...row, schema: tenant.schema, expires: Date.parse(row.expires_at) }));
   }
-  if (!session || session.expires_at.getTime() <= Date.now()) {
+  if (!session || session.expires <= Date.now()) {
     deps.cache.sessions.delete(key);
     return refuse(401, "unauthorized", "the token is invalid, expired or revoked");
   }
@@ -99,3 +100,10 @@ export const guards = (deps: Deps) =>
       resolve: async (ctx) => answer(await authenticate(deps, ctx.headers, ctx.request, "admin"), ctx),
     },
   });
+
+/** Operators (/cc, /metrics) present ADMIN_TOKEN; with none configured the door is closed (503). */
+export function refuseOperator(adminToken: string | undefined, authorization: string | undefined, offCode: string): [401 | 503, Problem] | undefined {
+  if (!adminToken) return [503, problem(offCode, "this needs ADMIN_TOKEN to be set")];
+  const token = /^Bearer (.+)$/.exec(authorization ?? "")?.[1];
+  if (!token || !sameSecret(token, adminToken)) return [401, problem("unauthorized", "Authorization: Bearer <ADMIN_TOKEN> is required")];
+}

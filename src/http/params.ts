@@ -50,18 +50,17 @@ export function origin(request: Request): string {
   return `${scheme}://${host && HOST.test(host) ? host : own.slice(own.indexOf("//") + 2)}`;
 }
 
-/** X-Total-Count and an RFC 8288 Link header with first/prev/next/last, absolute like the tasks' url. */
-export function pageHeaders(request: Request, total: number, limit: number, offset: number): Record<string, string> {
-  const url = new URL(request.url);
-  const base = `${origin(request)}${url.pathname}`;
-  const at = (o: number) => {
-    url.searchParams.set("limit", String(limit));
-    url.searchParams.set("offset", String(o));
-    return `<${base}?${url.searchParams}>`;
-  };
-  const links = [`${at(0)}; rel="first"`];
-  if (offset > 0) links.push(`${at(Math.max(0, offset - limit))}; rel="prev"`);
-  if (offset + limit < total) links.push(`${at(offset + limit)}; rel="next"`);
-  links.push(`${at(Math.max(0, Math.floor((total - 1) / limit) * limit))}; rel="last"`);
+/** X-Total-Count and an RFC 8288 Link header with first/prev/next/last, absolute (from `base`, see origin). */
+export function pageHeaders(url: string, base: string, total: number, limit: number, offset: number): Record<string, string> {
+  const start = url.indexOf("/", url.indexOf("//") + 2);
+  const q = url.indexOf("?", start);
+  const params = new URLSearchParams(q < 0 ? "" : url.slice(q + 1));
+  params.delete("limit");
+  params.delete("offset");
+  const prefix = `<${base}${q < 0 ? url.slice(start) : url.slice(start, q)}?${params.size ? `${params}&` : ""}limit=${limit}&offset=`;
+  const links = [`${prefix}0>; rel="first"`];
+  if (offset > 0) links.push(`${prefix}${Math.max(0, offset - limit)}>; rel="prev"`);
+  if (offset + limit < total) links.push(`${prefix}${offset + limit}>; rel="next"`);
+  links.push(`${prefix}${Math.max(0, Math.floor((total - 1) / limit) * limit)}>; rel="last"`);
   return { "x-total-count": String(total), link: links.join(", ") };
 }

@@ -37,14 +37,23 @@ const TaskQuery = t.Object(
   { additionalProperties: false },
 );
 
-function date(value: string): Date;
-function date<T extends null | undefined>(value: string | T): Date | T;
-function date(value: string | null | undefined) {
-  return typeof value === "string" ? new Date(value) : value;
-}
-
-function present(base: string, { id, ...task }: Task) {
-  return { id, url: `${base}/tasks/${id}`, ...task };
+// Built field by field: one allocation of a fixed shape per row, no spread copies on the hot path.
+function present(base: string, t: Task) {
+  return {
+    id: t.id,
+    url: `${base}/tasks/${t.id}`,
+    title: t.title,
+    completed: t.completed,
+    order: t.order,
+    description: t.description,
+    priority: t.priority,
+    due_at: t.due_at,
+    assignee_id: t.assignee_id,
+    tags: t.tags,
+    created_by: t.created_by,
+    created_at: t.created_at,
+    updated_at: t.updated_at,
+  };
 }
 
 export const taskRoutes = (deps: Deps) => {
@@ -58,13 +67,11 @@ export const taskRoutes = (deps: Deps) => {
         const { rows, total } = await listTasks(sql, tenant.schema, {
           ...query,
           ...sorting(query.sort, "order"),
-          due_before: date(query.due_before),
-          due_after: date(query.due_after),
           limit,
           offset,
         });
-        Object.assign(set.headers, pageHeaders(request, total, limit, offset));
         const base = origin(request);
+        Object.assign(set.headers, pageHeaders(request.url, base, total, limit, offset));
         return rows.map((task) => present(base, task));
       },
       { auth: true, query: TaskQuery, detail: { summary: "List tasks (total in X-Total-Count, pages in Link)" } },
@@ -72,7 +79,7 @@ export const taskRoutes = (deps: Deps) => {
     .post(
       "/",
       async ({ tenant, user, body, request, set }) => {
-        const [task] = await insertTasks(sql, tenant.schema, [{ ...body, due_at: date(body.due_at), created_by: user.id }]);
+        const [task] = await insertTasks(sql, tenant.schema, [{ ...body, created_by: user.id }]);
         const created = present(origin(request), task!);
         set.status = 201;
         set.headers.location = created.url;
@@ -106,7 +113,7 @@ export const taskRoutes = (deps: Deps) => {
     .patch(
       "/:id",
       async ({ tenant, params, body, request }) => {
-        const task = await updateTask(sql, tenant.schema, rowId(params.id, "task"), { ...body, due_at: date(body.due_at) });
+        const task = await updateTask(sql, tenant.schema, rowId(params.id, "task"), body);
         if (!task) throw new NotFound(`task ${params.id}`);
         return present(origin(request), task);
       },

@@ -7,7 +7,7 @@ import { createUser, patchUser, removeUser } from "../services/users";
 import { errorResponses } from "./errors";
 import { guards } from "./guards";
 import { Email, NewUser, Password, PersonName, Role } from "./models";
-import { IdParams, PageQuery, page, pageHeaders, rowId, sortParam, sorting } from "./params";
+import { IdParams, PageQuery, origin, page, pageHeaders, rowId, sortParam, sorting } from "./params";
 
 const UserPatch = t.Object(
   { email: t.Optional(Email), password: t.Optional(Password), first_name: t.Optional(PersonName), last_name: t.Optional(PersonName), role: t.Optional(Role) },
@@ -28,7 +28,7 @@ export const userRoutes = (deps: Deps) => {
       async ({ tenant, query, request, set }) => {
         const { limit, offset } = page(query);
         const { rows, total } = await listUsers(sql, tenant.schema, { ...query, ...sorting(query.sort, "created_at"), limit, offset });
-        Object.assign(set.headers, pageHeaders(request, total, limit, offset));
+        Object.assign(set.headers, pageHeaders(request.url, origin(request), total, limit, offset));
         return rows;
       },
       { auth: true, query: UserQuery, detail: { summary: "List users (search with q, sort, paginate)" } },

@@ -24,7 +24,7 @@ export function loadSource(dir: string = SQL_DIR): Source {
 // Advisory locks are keyed (namespace, hashtext(schema)): a hash collision only serialises two schemas.
 const LOCK_NAMESPACE = 1_718_447_360;
 
-export type AppliedRow = Applied & { applied_at: Date; duration: string };
+export type AppliedRow = Applied & { applied_at: string; duration: string };
 
 /** Called inside each migration's transaction with the schema's new revision, e.g. to update the registry. */
 export type OnApplied = (tx: Db, schema: string, revision: number, checksum: string) => Promise<unknown>;
@@ -97,7 +97,14 @@ async function applyOne(sql: Sql, schema: string, local: readonly Migration[], m
       await onApplied?.(tx, schema, revision, chainChecksum(local, revision));
       return true;
     });
-  // Outside a transaction: a session lock on a reserved connection, one statement at a time.
+  // Outside a transaction: a session lock on a reserved connection, one statement at a time. That
+  // needs a real session, which a transaction pooler (PgBouncer transaction mode) does not give.
+  if (sql.options.prepare === false)
+    throw new MigrationError(
+      `${m.file} runs outside a transaction and needs a session: with DB_PREPARE=false (a transaction pooler) ` +
+        "it is refused; run this migration against PostgreSQL directly (DATABASE_URL=<direct> … migrate up)",
+      { file: m.file, schema },
+    );
   const conn = await sql.reserve();
   try {
     await conn`select pg_advisory_lock(${LOCK_NAMESPACE}, hashtext(${schema}))`;

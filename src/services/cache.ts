@@ -39,7 +39,7 @@ export class TtlCache<V> {
   }
 }
 
-export type CachedSession = Session & { schema: string };
+export type CachedSession = Session & { schema: string; expires: number };
 
 export class AuthCache {
   readonly tenants: TtlCache<Tenant>;

@@ -22,7 +22,7 @@ export function fakeTask(userIds: number[]) {
     order: faker.number.int({ min: 0, max: 1000 }),
     description: faker.lorem.sentence(),
     priority: faker.helpers.arrayElement(["low", "normal", "high"] as const),
-    due_at: faker.helpers.maybe(() => faker.date.soon({ days: 60 })) ?? null,
+    due_at: faker.helpers.maybe(() => faker.date.soon({ days: 60 }).toISOString()) ?? null,
     assignee_id: faker.helpers.maybe(() => faker.helpers.arrayElement(userIds)) ?? null,
     tags: faker.helpers.arrayElements(["home", "work", "urgent", "later", "ops", "docs"], { min: 0, max: 3 }),
     created_by: faker.helpers.arrayElement(userIds),

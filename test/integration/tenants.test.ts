@@ -77,7 +77,8 @@ describe("createTenant", () => {
   test("a failing no-transaction migration (after the commit) is undone too", async () => {
     const schema = uniqueSchema();
     const broken = [...source.tenant, migrationFile(source.tenant.length + 1, "create index concurrently x on no_such (id);", undefined, false)];
-    expect(create(schema, broken)).rejects.toThrow(/no_such/);
+    // Refused up front through a transaction pooler (DB_PREPARE=false); fails on the SQL otherwise.
+    expect(create(schema, broken)).rejects.toThrow(/no_such|needs a session/);
     expect(await schemaExists(schema)).toBe(false);
     expect(await tenantBySchema(sql, schema)).toBeUndefined();
   });

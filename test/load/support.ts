@@ -36,9 +36,10 @@ export async function scratchDatabase(prefix: string) {
   };
 }
 
-/** Sum of RSS and PSS (MiB) of this database's backends, read from /proc (same machine only). */
-export async function postgresMemory(sql: postgres.Sql) {
-  const rows = await sql<{ pid: number }[]>`select pid from pg_stat_activity where datname = current_database()`;
+/** Sum of RSS and PSS (MiB) of this database's backends (of one application, if named), read from /proc (same machine only). */
+export async function postgresMemory(sql: postgres.Sql, application?: string) {
+  const rows = await sql<{ pid: number }[]>`
+    select pid from pg_stat_activity where datname = current_database() ${application ? sql`and application_name = ${application}` : sql``}`;
   let rss = 0;
   let pss = 0;
   for (const { pid } of rows) {
