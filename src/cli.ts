@@ -26,6 +26,7 @@ export const USAGE = `tenant-todo — multi-tenant TODO API
   tenant-todo tenant drop <schema> --yes
   tenant-todo tenant suspend|resume <schema>
   tenant-todo seed [--tenants 3] [--tasks 200] [--users 3] [--json]
+  tenant-todo healthcheck            exit 0 when the server on PORT answers /health (for HEALTHCHECK)
 
 From source: bun run migrate -- <verb> …, bun run tenant -- <verb> …, bun run seed -- …`;
 
@@ -211,6 +212,11 @@ export async function runCli(argv: string[], config: Config, print = (text: stri
   } catch (error) {
     console.error(`${(error as Error).message}\n\n${USAGE}`);
     return 2;
+  }
+  if (command === "healthcheck") {
+    const ok = await fetch(`http://127.0.0.1:${config.port}/health`, { signal: AbortSignal.timeout(3000) }).then((r) => r.ok, () => false);
+    if (!ok) console.error(`no healthy server on 127.0.0.1:${config.port}`);
+    return ok ? 0 : 1;
   }
   if (args.values.help || !command || !["migrate", "tenant", "seed"].includes(command)) {
     print(USAGE);

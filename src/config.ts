@@ -1,5 +1,8 @@
 // The only reader of the environment: parsed and validated once, then frozen.
 
+/** Running as the `bun run build` binary (sources and sql/ embedded), not from a checkout. */
+export const COMPILED = import.meta.dir.startsWith("/$bunfs");
+
 const LOG_LEVELS = ["debug", "info", "warn", "error", "silent"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 

@@ -2,15 +2,14 @@
 // port through SO_REUSEPORT. Either way SIGTERM/SIGINT drain in-flight requests, then close the pool.
 import type { Subprocess } from "bun";
 import { createApp } from "./app";
-import type { Config } from "./config";
+import { COMPILED, type Config } from "./config";
 import { openDatabase, type Database } from "./db/client";
 import { createLogger, type Logger } from "./log";
 import { loadSource, migratePublic } from "./migrator/migrator";
 
 /** How to start this program again: `bun src/index.ts`, or the compiled binary itself. */
 function self(): string[] {
-  const script = process.argv[1];
-  return script && !script.startsWith("/$bunfs") ? [process.execPath, script] : [process.execPath];
+  return COMPILED ? [process.execPath] : [process.execPath, process.argv[1]!];
 }
 
 function onStop(log: Logger, stop: () => Promise<void>) {

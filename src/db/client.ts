@@ -1,5 +1,5 @@
 import postgres from "postgres";
-import type { Config } from "../config";
+import { COMPILED, ConfigError, type Config } from "../config";
 import { startEmbedded } from "./embedded";
 
 export type Sql = postgres.Sql;
@@ -51,8 +51,12 @@ export function connect(url: string, config: Omit<PoolConfig, "databaseUrl">): S
   return sql as unknown as Sql;
 }
 
-/** The configured PostgreSQL, or the embedded one when none is configured. */
+/** The configured PostgreSQL, or the embedded one when none is configured (from source only). */
 export async function openDatabase(config: PoolConfig): Promise<Database> {
+  if (!config.databaseUrl && COMPILED)
+    throw new ConfigError(
+      "DATABASE_URL is required: the embedded PostgreSQL is a from-source convenience (bun start); the binary and the container connect to a PostgreSQL you run",
+    );
   const embedded = config.databaseUrl ? undefined : await startEmbedded();
   const url = config.databaseUrl ?? embedded!.url;
   const sql = connect(url, config);

@@ -2,13 +2,14 @@
 // per-schema advisory lock so concurrent migrators never apply a file twice.
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { COMPILED } from "../config";
 import type { Db, Sql } from "../db/client";
 import { isSchemaName } from "../db/names";
 import { MigrationError } from "./errors";
 import { chainChecksum, checkSequence, parseMigration, pending, splitStatements, type Applied, type Migration, type Scope } from "./files";
 
 /** `sql/` beside the sources, or embedded in the compiled binary (`bun run build` passes `--asset sql`). */
-export const SQL_DIR = import.meta.dir.startsWith("/$bunfs") ? join(import.meta.dir, "sql") : join(import.meta.dir, "..", "..", "sql");
+export const SQL_DIR = COMPILED ? join(import.meta.dir, "sql") : join(import.meta.dir, "..", "..", "sql");
 
 export type Source = Readonly<Record<Scope, readonly Migration[]>>;
 

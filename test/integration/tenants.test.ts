@@ -37,6 +37,21 @@ describe("createTenant", () => {
     expect(await tenantBySchema(sql, tenant.schema)).toMatchObject({ id: tenant.id, revision: tenant.revision });
   });
 
+  test("no constraint in a tenant schema points outside it (Citus schema-based sharding)", async () => {
+    const [tenant] = await create();
+    const outside = await sql`
+      select c.conname, f.relname as target, fn.nspname as target_schema
+      from pg_constraint c
+      join pg_class t on t.oid = c.conrelid join pg_namespace tn on tn.oid = t.relnamespace
+      join pg_class f on f.oid = c.confrelid join pg_namespace fn on fn.oid = f.relnamespace
+      where c.contype = 'f' and tn.nspname = ${tenant.schema} and fn.nspname <> ${tenant.schema}`;
+    expect(outside).toEqual([]);
+    const inside = await sql`
+      select count(*)::int as n from pg_constraint c join pg_class t on t.oid = c.conrelid
+      join pg_namespace tn on tn.oid = t.relnamespace where c.contype = 'f' and tn.nspname = ${tenant.schema}`;
+    expect(inside[0]!.n).toBeGreaterThan(0);
+  });
+
   test("derives a schema from the name when none is given", async () => {
     const [tenant] = await createTenant(sql, source.tenant, { name: "Crème Brûlée & Co" });
     made.push(tenant.schema);
