@@ -45,7 +45,7 @@ describe("createTenant", () => {
       join pg_class t on t.oid = c.conrelid join pg_namespace tn on tn.oid = t.relnamespace
       join pg_class f on f.oid = c.confrelid join pg_namespace fn on fn.oid = f.relnamespace
       where c.contype = 'f' and tn.nspname = ${tenant.schema} and fn.nspname <> ${tenant.schema}`;
-    expect(outside).toEqual([]);
+    expect([...outside]).toEqual([]);
     const inside = await sql`
       select count(*)::int as n from pg_constraint c join pg_class t on t.oid = c.conrelid
       join pg_namespace tn on tn.oid = t.relnamespace where c.contype = 'f' and tn.nspname = ${tenant.schema}`;
