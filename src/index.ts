@@ -1,6 +1,6 @@
 // Entry: serve the API, or run a CLI verb (`migrate`, `tenant`, `seed`): the same in the compiled binary.
 import { createApp } from "./app";
-import { runCli, USAGE } from "./cli";
+import { runCli, USAGE } from "./cli/index";
 import { ConfigError, loadConfig } from "./config";
 import { serve } from "./server";
 

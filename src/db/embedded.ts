@@ -9,7 +9,7 @@ export class EmbeddedError extends Error {
   override name = "EmbeddedError";
 }
 
-export type Embedded = { url: string; owner: boolean; stop(): Promise<void> };
+export type Embedded = { url: string; stop(): Promise<void> };
 
 type Binaries = { initdb: string; pg_ctl: string; postgres: string };
 type Ids = { uid: number; gid: number } | undefined;
@@ -35,7 +35,8 @@ function postgresUser(): Ids {
 }
 
 function run(ids: Ids, cmd: string, args: string[]) {
-  const result = spawnSync(cmd, args, { ...ids, encoding: "utf8", env: { ...process.env, LC_ALL: "C" }, timeout: 60_000 });
+  // A minimal environment: nothing of ours (ADMIN_TOKEN, DATABASE_URL…) reaches PostgreSQL's processes.
+  const result = spawnSync(cmd, args, { ...ids, encoding: "utf8", env: { PATH: "/usr/local/bin:/usr/bin:/bin", LC_ALL: "C" }, timeout: 60_000 });
   const output = `${result.stdout ?? ""}${result.stderr ?? ""}${result.error?.message ?? ""}`.trim();
   return { ok: result.status === 0, output };
 }
@@ -104,7 +105,6 @@ export async function startEmbedded(root = resolve(".data")): Promise<Embedded> 
 
   return {
     url: `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`,
-    owner,
     async stop() {
       if (!owner) return;
       run(ids, bin.pg_ctl, ["stop", "-D", dataDir, "-m", "fast", "-w", "-t", "30"]);

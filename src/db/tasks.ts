@@ -1,7 +1,6 @@
 // A tenant's tasks. Filters and sorts come from whitelists; values are always parameters.
 import type { Db } from "./client";
-import { paged } from "./paging";
-import { escapeLike } from "./users";
+import { escapeLike, paged } from "./lists";
 
 export type Priority = "low" | "normal" | "high";
 export type Task = {

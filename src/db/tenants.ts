@@ -13,8 +13,8 @@ export type Tenant = {
   created_at: string;
 };
 
-export async function insertTenant(db: Db, tenant: { name: string; schema: string; host: string | null }): Promise<Tenant> {
-  const [row] = await db<Tenant[]>`insert into public.tenants ${db(tenant, "name", "schema", "host")} returning *`;
+export async function insertTenant(db: Db, tenant: { name: string; schema: string; host: string | null; status: TenantStatus }): Promise<Tenant> {
+  const [row] = await db<Tenant[]>`insert into public.tenants ${db(tenant, "name", "schema", "host", "status")} returning *`;
   return row!;
 }
 
@@ -59,8 +59,9 @@ export async function accountTenant(db: Db, email: string): Promise<Tenant | und
   return row;
 }
 
-export async function renameAccount(db: Db, from: string, to: string) {
-  await db`update public.accounts set email = ${to} where email = ${from}`;
+export async function renameAccount(db: Db, from: string, to: string): Promise<boolean> {
+  const rows = await db`update public.accounts set email = ${to} where email = ${from} returning email`;
+  return rows.length === 1;
 }
 
 export async function deleteAccount(db: Db, email: string) {

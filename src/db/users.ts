@@ -1,7 +1,7 @@
 // A tenant's users. Every statement is schema-qualified through postgres.js identifier quoting;
 // the schema was validated before it got here. No statement returns the password hash but `credentials`.
 import type { Db } from "./client";
-import { paged } from "./paging";
+import { escapeLike, paged } from "./lists";
 
 export type Role = "admin" | "member";
 export type User = {
@@ -28,8 +28,8 @@ export async function insertUser(db: Db, schema: string, user: NewUser): Promise
   return row!;
 }
 
-export async function userById(db: Db, schema: string, id: number): Promise<User | undefined> {
-  const [row] = await db<User[]>`select ${db(COLUMNS)} from ${db(schema)}.users where id = ${id}`;
+export async function userById(db: Db, schema: string, id: number, forUpdate = false): Promise<User | undefined> {
+  const [row] = await db<User[]>`select ${db(COLUMNS)} from ${db(schema)}.users where id = ${id} ${forUpdate ? db`for update` : db``}`;
   return row;
 }
 
@@ -37,10 +37,6 @@ export async function credentials(db: Db, schema: string, email: string) {
   const [row] = await db<(User & { password_hash: string })[]>`
     select ${db(COLUMNS)}, password_hash from ${db(schema)}.users where email = ${email}`;
   return row;
-}
-
-export function escapeLike(text: string): string {
-  return `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 }
 
 function matching(db: Db, query: UserQuery) {

@@ -7,18 +7,7 @@ import { login, logout, register, type SignedIn } from "../services/auth";
 import { AuthCache } from "../services/cache";
 import { errorResponses } from "./errors";
 import { guards } from "./guards";
-import { Email, Password, PersonName } from "./models";
-
-const Registration = t.Object(
-  {
-    company_name: t.String({ minLength: 1, maxLength: 200, pattern: "\\S" }),
-    email: Email,
-    password: Password,
-    first_name: PersonName,
-    last_name: PersonName,
-  },
-  { additionalProperties: false },
-);
+import { Email, Registration } from "../models";
 
 function present({ token, expires_at, tenant, user }: SignedIn) {
   return { token, expires_at, tenant: { name: tenant.name, schema: tenant.schema }, user };

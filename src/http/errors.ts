@@ -32,7 +32,7 @@ function fromPostgres(error: postgres.PostgresError): [number, Problem] {
   if (error.code === "23503")
     return [422, problem("validation_failed", `${column ?? "a referenced record"} does not exist`, column ? [{ path: `/${column}` }] : undefined)];
   if (BAD_INPUT.has(error.code)) return [422, problem("validation_failed", "a value is out of range or malformed")];
-  if (error.code === "3F000" || error.code === "42P01") return [404, problem("not_found", "tenant not found")];
+  if (error.code === "3F000") return [404, problem("not_found", "tenant not found")];
   if (UNAVAILABLE.test(error.code)) return [503, problem("unavailable", "the database is unavailable, try again")];
   return [500, problem("internal", "internal error")];
 }

@@ -1,6 +1,6 @@
-// The typed guards every tenant route stands behind: `tenant: true` resolves the tenant from the
-// `tenant` header (or the Host header), `auth: true` adds a live session of that same tenant,
-// `admin: true` adds the role. Both lookups are cached, so a warm request costs no query here.
+// The typed guards every tenant route stands behind: `auth: true` resolves the tenant from the
+// `tenant` header (or the Host header), then a live session of that same tenant; `admin: true`
+// also requires the role. Both lookups are cached, so a warm request costs no query here.
 import { Elysia, t, type Context } from "elysia";
 import type { Deps } from "../app";
 import { SCHEMA_PATTERN, isSchemaName } from "../db/names";
@@ -84,13 +84,6 @@ function answer<T extends object>(result: T | Refusal, { status, set }: Pick<Con
 
 export const guards = (deps: Deps) =>
   new Elysia({ name: "guards", seed: deps.cache }).macro({
-    tenant: {
-      headers: TenantHeaders,
-      async resolve(ctx) {
-        const tenant = await resolveTenant(deps, ctx.headers, ctx.request);
-        return answer("refused" in tenant ? tenant : { tenant }, ctx);
-      },
-    },
     auth: {
       headers: TenantHeaders,
       resolve: async (ctx) => answer(await authenticate(deps, ctx.headers, ctx.request), ctx),

@@ -2,7 +2,7 @@
 // range failures of coerced query/path numbers without the field's name.
 import { t } from "elysia";
 import { Invalid, NotFound } from "../errors";
-import { oneOf } from "./models";
+import { oneOf } from "../models";
 
 export const IdParams = t.Object({ id: t.Integer({ description: "the resource's id" }) });
 

@@ -5,7 +5,7 @@ import type { Deps } from "../app";
 import { TASK_SORTS, clearTasks, deleteTask, insertTasks, listTasks, taskById, updateTask, type Task } from "../db/tasks";
 import { NotFound } from "../errors";
 import { errorResponses, problem } from "./errors";
-import { oneOf } from "./models";
+import { oneOf } from "../models";
 import { guards } from "./guards";
 import { IdParams, PageQuery, origin, page, pageHeaders, rowId, sortParam, sorting } from "./params";
 

@@ -6,13 +6,8 @@ import { NotFound } from "../errors";
 import { createUser, patchUser, removeUser } from "../services/users";
 import { errorResponses } from "./errors";
 import { guards } from "./guards";
-import { Email, NewUser, Password, PersonName, Role } from "./models";
+import { NewUser, Role, UserPatch } from "../models";
 import { IdParams, PageQuery, origin, page, pageHeaders, rowId, sortParam, sorting } from "./params";
-
-const UserPatch = t.Object(
-  { email: t.Optional(Email), password: t.Optional(Password), first_name: t.Optional(PersonName), last_name: t.Optional(PersonName), role: t.Optional(Role) },
-  { additionalProperties: false },
-);
 
 const UserQuery = t.Object(
   { q: t.Optional(t.String({ maxLength: 200, description: "text in the email or names" })), role: t.Optional(Role), sort: sortParam(USER_SORTS), ...PageQuery },

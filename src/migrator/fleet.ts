@@ -26,7 +26,19 @@ export function registryStatus(tenant: Pick<Tenant, "revision" | "checksum">, lo
       : tenant.checksum !== chainChecksum(local, tenant.revision)
         ? "applied files differ from the local ones (run migrate status --tenant for which)"
         : null;
-  return { revision: tenant.revision, head, pending: local.slice(tenant.revision).map((m) => m.file), drift };
+  const pending = local.slice(tenant.revision).map((m) => m.file);
+  return { revision: tenant.revision, head, pending, pending_count: pending.length, drift };
+}
+
+/** A registry row for operators: the registry's status instead of the raw chain checksum. */
+export function withStatus(tenant: Tenant, local: readonly Migration[]) {
+  const { checksum: _, ...rest } = tenant;
+  return { ...rest, ...registryStatus(tenant, local) };
+}
+
+/** Every tenant with its revision, the head, what is pending and any drift: one query. */
+export async function fleetStatus(sql: Sql, local: readonly Migration[]) {
+  return (await listTenants(sql)).map((t) => withStatus(t, local));
 }
 
 /** up/down for one tenant, keeping the registry's copy of its revision in step. */

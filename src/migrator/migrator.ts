@@ -75,31 +75,41 @@ function failure(m: Migration, schema: string, error: unknown): MigrationError {
   return new MigrationError(`${m.file} failed on ${schema}: ${message}`, { file: m.file, schema }, { cause: error });
 }
 
-/** Runs one file's `up` inside the caller's transaction and records it. The schema must be locked or new. */
-export async function applyInTransaction(tx: Db, schema: string, m: Migration) {
-  const started = performance.now();
+/** Runs a section with search_path on the schema (for this transaction only, when `local`). */
+async function runSection(db: Db, schema: string, m: Migration, text: string, local = true) {
   try {
-    await tx`select set_config('search_path', ${`"${schema}"`}, true)`;
-    await tx.unsafe(m.up).simple();
-    await record(tx, schema, m, performance.now() - started);
+    await db`select set_config('search_path', ${`"${schema}"`}, ${local})`;
+    if (local) await db.unsafe(text).simple();
+    // Outside a transaction a multi-statement query would still be one implicit transaction.
+    else for (const statement of splitStatements(text)) await db.unsafe(statement).simple();
   } catch (error) {
     throw failure(m, schema, error);
   }
 }
 
-async function applyOne(sql: Sql, schema: string, local: readonly Migration[], m: Migration, onApplied?: OnApplied): Promise<boolean> {
-  const revision = m.version;
-  if (m.transaction)
-    return sql.begin(async (tx) => {
-      await lockSchema(tx, schema);
-      const todo = pending(local, (await readApplied(tx, schema)) ?? [], schema, revision);
-      if (todo[0]?.version !== revision) return false; // another migrator got here first
-      await applyInTransaction(tx, schema, m);
-      await onApplied?.(tx, schema, revision, chainChecksum(local, revision));
-      return true;
-    });
-  // Outside a transaction: a session lock on a reserved connection, one statement at a time. That
-  // needs a real session, which a transaction pooler (PgBouncer transaction mode) does not give.
+/** Runs one file's `up` inside the caller's transaction and records it. The schema must be locked or new. */
+export async function applyInTransaction(tx: Db, schema: string, m: Migration) {
+  const started = performance.now();
+  await runSection(tx, schema, m, m.up);
+  await record(tx, schema, m, performance.now() - started);
+}
+
+/**
+ * One step in its own transaction under the schema's lock. `due` re-reads the applied rows under
+ * the lock: when another migrator got there first, the step is skipped (false).
+ */
+function lockedStep(sql: Sql, schema: string, due: (applied: AppliedRow[]) => boolean, run: (tx: Db) => Promise<void>): Promise<boolean> {
+  return sql.begin(async (tx) => {
+    await lockSchema(tx, schema);
+    if (!due((await readApplied(tx, schema)) ?? [])) return false;
+    await run(tx);
+    return true;
+  });
+}
+
+/** A file that cannot run in a transaction: a session lock on a reserved connection, statement by statement. */
+async function applyOutsideTransaction(sql: Sql, schema: string, local: readonly Migration[], m: Migration, onApplied?: OnApplied) {
+  // A transaction pooler (PgBouncer transaction mode) gives no session to hold the lock and search_path.
   if (sql.options.prepare === false)
     throw new MigrationError(
       `${m.file} runs outside a transaction and needs a session: with DB_PREPARE=false (a transaction pooler) ` +
@@ -109,14 +119,10 @@ async function applyOne(sql: Sql, schema: string, local: readonly Migration[], m
   const conn = await sql.reserve();
   try {
     await conn`select pg_advisory_lock(${LOCK_NAMESPACE}, hashtext(${schema}))`;
-    const todo = pending(local, (await readApplied(conn, schema)) ?? [], schema, revision);
-    if (todo[0]?.version !== revision) return false;
+    if (pending(local, (await readApplied(conn, schema)) ?? [], schema, m.version)[0] !== m) return false;
     const started = performance.now();
     try {
-      await conn`select set_config('search_path', ${`"${schema}"`}, false)`;
-      for (const statement of splitStatements(m.up)) await conn.unsafe(statement).simple();
-    } catch (error) {
-      throw failure(m, schema, error);
+      await runSection(conn, schema, m, m.up, false);
     } finally {
       await conn`reset search_path`;
     }
@@ -124,7 +130,7 @@ async function applyOne(sql: Sql, schema: string, local: readonly Migration[], m
     await conn`begin`;
     try {
       await record(conn, schema, m, performance.now() - started);
-      await onApplied?.(conn, schema, revision, chainChecksum(local, revision));
+      await onApplied?.(conn, schema, m.version, chainChecksum(local, m.version));
       await conn`commit`;
     } catch (error) {
       await conn`rollback`;
@@ -137,58 +143,70 @@ async function applyOne(sql: Sql, schema: string, local: readonly Migration[], m
   }
 }
 
+function report(schema: string, from: number, started: number) {
+  return (files: string[], to: number): UpResult => ({ schema, from, to, applied: files, ms: Math.round(performance.now() - started) });
+}
+
 /** Applies what is pending (up to `to`); a dry run reads and reports, and changes nothing. */
 export async function up(sql: Sql, schema: string, local: readonly Migration[], options: Options & { to?: number } = {}): Promise<UpResult> {
   const started = performance.now();
-  let applied = await readApplied(sql, schema);
-  const todo = pending(local, applied ?? [], schema, options.to);
+  const applied = await readApplied(sql, schema);
   const from = applied?.length ?? 0;
-  const result = (names: string[], to: number) => ({ schema, from, to, applied: names, ms: Math.round(performance.now() - started) });
+  if (options.to !== undefined && options.to < from)
+    throw new MigrationError(`${schema} is at ${from}, past ${options.to}: use down to go back`, { schema });
+  const todo = pending(local, applied ?? [], schema, options.to);
+  const result = report(schema, from, started);
   if (options.dryRun || todo.length === 0) return result(todo.map((m) => m.file), from + todo.length);
-  if (!applied) {
+  if (!applied)
     await sql.begin(async (tx) => {
       await lockSchema(tx, schema);
       await createMigrationsTable(tx, schema);
     });
-    applied = [];
+  const files: string[] = [];
+  for (const m of todo) {
+    const ran = m.transaction
+      ? await lockedStep(
+          sql,
+          schema,
+          (now) => pending(local, now, schema, m.version)[0] === m,
+          async (tx) => {
+            await applyInTransaction(tx, schema, m);
+            await options.onApplied?.(tx, schema, m.version, chainChecksum(local, m.version));
+          },
+        )
+      : await applyOutsideTransaction(sql, schema, local, m, options.onApplied);
+    if (ran) files.push(m.file);
   }
-  const done: string[] = [];
-  for (const m of todo) if (await applyOne(sql, schema, local, m, options.onApplied)) done.push(m.file);
   const [last] = await sql`select coalesce(max(version), 0)::int as revision from ${sql(schema)}.schema_migrations`;
-  return result(done, last!.revision);
+  return result(files, last!.revision);
 }
 
 /** Reverts the last `steps` applied files with their `-- migrate:down` sections, newest first. */
 export async function down(sql: Sql, schema: string, local: readonly Migration[], options: Options & { steps?: number } = {}): Promise<UpResult> {
   const started = performance.now();
-  const steps = options.steps ?? 1;
   const applied = (await readApplied(sql, schema)) ?? [];
   pending(local, applied, schema); // refuses on drift before reverting anything
   const from = applied.length;
-  const todo = local.slice(Math.max(0, from - steps), from).reverse();
+  const todo = local.slice(Math.max(0, from - (options.steps ?? 1)), from).reverse();
   const missing = todo.find((m) => !m.down);
   if (missing) throw new MigrationError(`${missing.file} has no "-- migrate:down" section`, { file: missing.file, schema });
-  const result = (names: string[], to: number) => ({ schema, from, to, applied: names, ms: Math.round(performance.now() - started) });
+  const result = report(schema, from, started);
   if (options.dryRun) return result(todo.map((m) => m.file), from - todo.length);
-  const done: string[] = [];
+  const files: string[] = [];
   for (const m of todo) {
-    const reverted = await sql.begin(async (tx) => {
-      await lockSchema(tx, schema);
-      const now = (await readApplied(tx, schema)) ?? [];
-      if (now.at(-1)?.version !== m.version) return false;
-      try {
-        await tx`select set_config('search_path', ${`"${schema}"`}, true)`;
-        await tx.unsafe(m.down!).simple();
+    const ran = await lockedStep(
+      sql,
+      schema,
+      (now) => now.at(-1)?.version === m.version,
+      async (tx) => {
+        await runSection(tx, schema, m, m.down!);
         await tx`delete from ${tx(schema)}.schema_migrations where version = ${m.version}`;
-      } catch (error) {
-        throw failure(m, schema, error);
-      }
-      await options.onApplied?.(tx, schema, m.version - 1, chainChecksum(local, m.version - 1));
-      return true;
-    });
-    if (reverted) done.push(m.file);
+        await options.onApplied?.(tx, schema, m.version - 1, chainChecksum(local, m.version - 1));
+      },
+    );
+    if (ran) files.push(m.file);
   }
-  return result(done, from - done.length);
+  return result(files, from - files.length);
 }
 
 export type Status = {

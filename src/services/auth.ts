@@ -6,6 +6,7 @@ import { accountTenant, type Tenant } from "../db/tenants";
 import { credentials, type User } from "../db/users";
 import { AppError, Forbidden } from "../errors";
 import type { Migration } from "../migrator/files";
+import type { Admin, NewTenant, Registration } from "../models";
 import { hashPassword, verifyPassword } from "./passwords";
 import { createTenant } from "./tenants";
 import { addUser, normaliseEmail } from "./users";
@@ -24,17 +25,21 @@ export async function issueToken(db: Db, schema: string, userId: number, ttlHour
   return { token, expires_at };
 }
 
-export type Registration = { company_name: string; email: string; password: string; first_name: string; last_name: string };
 export type SignedIn = Issued & { tenant: Tenant; user: User };
 
-/** A new tenant with its first admin and a token: one transaction, nothing half-made on failure. */
-export async function register(sql: Sql, local: readonly Migration[], input: Registration, ttlHours: number): Promise<SignedIn> {
-  const password_hash = await hashPassword(input.password);
-  const [tenant, signedIn] = await createTenant(sql, local, { name: input.company_name }, async (tx, tenant) => {
-    const user = await addUser(tx, tenant, { ...input, password_hash, role: "admin" });
-    return { user, ...(await issueToken(tx, tenant.schema, user.id, ttlHours)) };
+/** A new tenant with its first admin, and a token for them when `ttlHours` is given: one transaction. */
+export async function createWithAdmin(sql: Sql, local: readonly Migration[], tenant: Omit<NewTenant, "admin">, admin: Admin, ttlHours?: number) {
+  const password_hash = await hashPassword(admin.password);
+  const [created, signedIn] = await createTenant(sql, local, tenant, async (tx, t) => {
+    const user = await addUser(tx, t, { ...admin, password_hash, role: "admin" });
+    return { user, ...(ttlHours !== undefined && (await issueToken(tx, t.schema, user.id, ttlHours))) };
   });
-  return { tenant, ...signedIn };
+  return { tenant: created, ...signedIn };
+}
+
+/** Sign-up: a company becomes a tenant, its first user the admin, signed in. */
+export function register(sql: Sql, local: readonly Migration[], { company_name, ...admin }: Registration, ttlHours: number): Promise<SignedIn> {
+  return createWithAdmin(sql, local, { name: company_name }, admin, ttlHours) as Promise<SignedIn>;
 }
 
 export async function login(sql: Sql, input: { email: string; password: string }, ttlHours: number): Promise<SignedIn> {

@@ -1,14 +1,14 @@
-// Tenant lifecycle: create (schema, migrations, registry row, optional first user: one transaction)
-// and drop (schema and registry rows together).
+// Tenant lifecycle: create (schema, migrations, registry row, optional first user: one transaction),
+// suspend/resume, and drop (schema and registry rows together).
 import type { Db, Sql } from "../db/client";
 import { isSchemaName, schemaFor } from "../db/names";
-import { deleteTenant, insertTenant, setRevision, tenantBySchema, type Tenant } from "../db/tenants";
+import { deleteTenant, insertTenant, setRevision, setTenantStatus, tenantBySchema, type Tenant, type TenantStatus } from "../db/tenants";
 import { Invalid, NotFound } from "../errors";
 import { migrateTenant } from "../migrator/fleet";
 import { chainChecksum, type Migration } from "../migrator/files";
 import { applyInTransaction, createMigrationsTable, lockSchema } from "../migrator/migrator";
 
-export type NewTenant = { name: string; schema?: string; host?: string | null };
+import type { NewTenant } from "../models";
 
 const HOST = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:\d{1,5})?$/;
 
@@ -17,7 +17,7 @@ export function checkSchemaName(schema: string) {
     throw new Invalid(`invalid schema name "${schema.slice(0, 80)}": use ^[a-z][a-z0-9_]{0,62}$, not public, pg_* or information_schema`);
 }
 
-function normalise(input: NewTenant) {
+function normalise(input: Omit<NewTenant, "admin">) {
   const name = input.name.trim();
   if (!name || name.length > 200) throw new Invalid("name must be 1 to 200 characters");
   const schema = input.schema ?? schemaFor(name);
@@ -30,35 +30,46 @@ function normalise(input: NewTenant) {
 /**
  * Creates the schema, applies every migration and registers the tenant in one transaction, then runs
  * `inside` (e.g. the first admin) in that same transaction: a failure anywhere leaves nothing behind.
+ * Files that cannot run in a transaction (if any) run right after the commit, the tenant kept
+ * suspended until they are done, and dropped again if one fails.
  */
 export async function createTenant<T = undefined>(
   sql: Sql,
   local: readonly Migration[],
-  input: NewTenant,
+  input: Omit<NewTenant, "admin">,
   inside?: (tx: Db, tenant: Tenant) => Promise<T>,
 ): Promise<[Tenant, T]> {
   const row = normalise(input);
+  const firstOutside = local.findIndex((m) => !m.transaction);
+  const inTransaction = firstOutside < 0 ? local : local.slice(0, firstOutside);
   const [tenant, extra] = (await sql.begin(async (tx) => {
-    const created = await insertTenant(tx, row);
+    const created = await insertTenant(tx, { ...row, status: firstOutside < 0 ? "active" : "suspended" });
     await tx`create schema ${tx(row.schema)}`;
     await createMigrationsTable(tx, row.schema);
-    // Files that cannot run in a transaction wait until after the commit (below).
-    const firstOutside = local.findIndex((m) => !m.transaction);
-    const inTransaction = firstOutside < 0 ? local : local.slice(0, firstOutside);
     for (const m of inTransaction) await applyInTransaction(tx, row.schema, m);
-    const revision = inTransaction.length;
-    await setRevision(tx, row.schema, revision, chainChecksum(local, revision));
-    const tenant = { ...created, revision, checksum: chainChecksum(local, revision) };
+    const checksum = chainChecksum(local, inTransaction.length);
+    await setRevision(tx, row.schema, inTransaction.length, checksum);
+    const tenant = { ...created, revision: inTransaction.length, checksum };
     return [tenant, inside ? await inside(tx, tenant) : undefined] as [Tenant, T];
   })) as [Tenant, T];
-  if (tenant.revision === local.length) return [tenant, extra];
+  if (firstOutside < 0) return [tenant, extra];
   try {
-    const result = await migrateTenant(sql, local, tenant.schema);
-    return [{ ...tenant, revision: result.to, checksum: chainChecksum(local, result.to) }, extra];
+    await migrateTenant(sql, local, tenant.schema);
+    return [await setStatus(sql, tenant.schema, "active"), extra];
   } catch (error) {
-    await dropTenant(sql, tenant.schema);
+    await dropTenant(sql, tenant.schema).catch((cleanup: Error) => {
+      if (error instanceof Error) error.message += ` (and the half-made ${tenant.schema} could not be dropped: ${cleanup.message})`;
+    });
     throw error;
   }
+}
+
+/** Suspended tenants answer 403 on every tenant route; their data stays. */
+export async function setStatus(sql: Db, schema: string, status: TenantStatus): Promise<Tenant> {
+  checkSchemaName(schema);
+  const tenant = await setTenantStatus(sql, schema, status);
+  if (!tenant) throw new NotFound(`tenant ${schema}`);
+  return tenant;
 }
 
 /** Drops the schema and its registry rows (accounts cascade) under the schema's migration lock. */

@@ -2,30 +2,30 @@
 // the last admin can be neither demoted nor removed. Emails stay unique across the service.
 import type { Db, Sql } from "../db/client";
 import { deleteAccount, insertAccount, renameAccount, type Tenant } from "../db/tenants";
-import { deleteUser, insertUser, lockAdmins, updateUser, userById, type NewUser, type Role, type User } from "../db/users";
+import { deleteUser, insertUser, lockAdmins, updateUser, userById, type NewUser as UserRow, type Role, type User } from "../db/users";
 import { Conflict, Forbidden, NotFound } from "../errors";
+import type { NewUser, UserPatch } from "../models";
 import { hashPassword } from "./passwords";
 
 export type Actor = { id: number; role: Role };
-export type UserInput = { email: string; password: string; first_name: string; last_name: string; role?: Role };
 
 export function normaliseEmail(email: string): string {
   return email.trim().toLowerCase();
 }
 
 /** The account (service-wide email) and the tenant's user together; call it inside a transaction. */
-export async function addUser(tx: Db, tenant: Pick<Tenant, "id" | "schema">, user: NewUser): Promise<User> {
+export async function addUser(tx: Db, tenant: Pick<Tenant, "id" | "schema">, user: UserRow): Promise<User> {
   const email = normaliseEmail(user.email);
   await insertAccount(tx, email, tenant.id);
   return insertUser(tx, tenant.schema, { ...user, email, first_name: user.first_name.trim(), last_name: user.last_name.trim() });
 }
 
-export async function createUser(sql: Sql, tenant: Pick<Tenant, "id" | "schema">, input: UserInput): Promise<User> {
+export async function createUser(sql: Sql, tenant: Pick<Tenant, "id" | "schema">, input: NewUser): Promise<User> {
   const password_hash = await hashPassword(input.password);
   return sql.begin((tx) => addUser(tx, tenant, { ...input, password_hash, role: input.role ?? "member" }));
 }
 
-export async function patchUser(sql: Sql, schema: string, actor: Actor, id: number, patch: Partial<UserInput>): Promise<User> {
+export async function patchUser(sql: Sql, schema: string, actor: Actor, id: number, patch: UserPatch): Promise<User> {
   const self = actor.id === id;
   if (actor.role !== "admin" && (!self || patch.email !== undefined || patch.role !== undefined))
     throw new Forbidden(self ? "members may change only their own name and password" : "only admins manage other users");
@@ -37,11 +37,12 @@ export async function patchUser(sql: Sql, schema: string, actor: Actor, id: numb
     ...(patch.password !== undefined && { password_hash: await hashPassword(patch.password) }),
   };
   return sql.begin(async (tx) => {
-    const before = await userById(tx, schema, id);
+    const before = await userById(tx, schema, id, true);
     if (!before) throw new NotFound(`user ${id}`);
     if (before.role === "admin" && changes.role === "member" && (await lockAdmins(tx, schema)).length <= 1)
       throw new Conflict("the last admin cannot be demoted");
-    if (changes.email && changes.email !== before.email) await renameAccount(tx, before.email, changes.email);
+    if (changes.email && changes.email !== before.email && !(await renameAccount(tx, before.email, changes.email)))
+      throw new Conflict(`the account of ${before.email} changed meanwhile; try again`);
     return (await updateUser(tx, schema, id, changes))!;
   });
 }

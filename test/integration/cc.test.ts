@@ -31,6 +31,10 @@ describe("access", () => {
     expect(wrong.headers.get("www-authenticate")).toStartWith("Bearer");
     const tenantToken = await api.signUp();
     expect((await api.req("GET", "/cc/tenants", { headers: tenantToken.headers })).status).toBe(401);
+    // Refused before the body is even parsed: no validation details for strangers.
+    const probe = await api.req("POST", "/cc/tenants", { body: { name: 42, extra: true } });
+    expect(probe.status).toBe(401);
+    expect(probe.body.error.details).toBeUndefined();
     const off = await testApp({ adminToken: undefined });
     const r = await off.req("GET", "/cc/tenants", { headers: admin });
     expect(r.status).toBe(503);
@@ -47,7 +51,7 @@ describe("tenants", () => {
 
     const list = await api.req("GET", "/cc/tenants", { headers: admin });
     const row = list.body.find((t: { schema: string }) => t.schema === schema);
-    expect(row).toMatchObject({ name: "Acme Ops", status: "active", revision: head, head, pending: [], drift: null });
+    expect(row).toMatchObject({ name: "Acme Ops", status: "active", revision: head, head, pending: [], pending_count: 0, drift: null });
     expect(row.checksum).toBeUndefined();
 
     const one = await api.req("GET", `/cc/tenants/${schema}`, { headers: admin });
@@ -148,6 +152,8 @@ describe("fleet migrations", () => {
     const all = await next.req("POST", "/cc/migrate", { headers: admin, body: { schemas, dry_run: true } });
     expect(all.body).toMatchObject({ dry_run: true, failed: 0 });
     expect(all.body.tenants.map((t: { applied: string[] }) => t.applied)).toEqual([[notes.file, later.file], [notes.file, later.file]]);
+    const beyond = await next.req("POST", `/cc/tenants/${schemas[0]}/migrate`, { headers: admin, body: { to: head + 5 } });
+    expect(beyond.status).toBe(422);
     const one = await next.req("POST", `/cc/tenants/${schemas[0]}/migrate`, { headers: admin, body: { dry_run: true, to: head + 1 } });
     expect(one.body).toMatchObject({ from: head, to: head + 1, applied: [notes.file] });
     expect(await state()).toBe(before);

@@ -47,6 +47,18 @@ function sqlCopy() {
   return dir;
 }
 
+test("the package scripts run the same CLI (bun run tenant -- …)", async () => {
+  const proc = Bun.spawn(["bun", "run", "tenant", "--", "list", "--json"], {
+    cwd: join(import.meta.dir, "../.."),
+    env: { ...process.env, DATABASE_URL: url, LOG_LEVEL: "silent" },
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const [stdout, code] = await Promise.all([new Response(proc.stdout).text(), proc.exited]);
+  expect(code).toBe(0);
+  expect(Array.isArray(JSON.parse(stdout))).toBe(true);
+});
+
 describe("tenant verbs", () => {
   test("create, list and drop (drop wants --yes)", async () => {
     const schema = uniqueSchema("cli");
@@ -98,6 +110,14 @@ describe("migrate verbs", () => {
     }
   });
 
+  test("--to below the current revision is refused (that is what down is for)", async () => {
+    const schema = await tenant();
+    const r = await cli(["migrate", "up", "--tenant", schema, "--to", "0"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("use down");
+    expect((await tenantBySchema(sql, schema))!.revision).toBe(source.tenant.length);
+  });
+
   test("a dry run shows the files and their SQL and changes nothing", async () => {
     const schema = await tenant();
     await revertTenant(sql, source.tenant, schema);
@@ -135,6 +155,7 @@ describe("migrate verbs", () => {
     const r = await cli(["migrate", "up"]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain("--tenant <schema>, --all or --public");
+    expect((await cli(["migrate", "up", "--all", "--to", "1"])).code).toBe(2);
     expect((await cli(["migrate", "up", "--bogus"])).code).toBe(2);
     expect((await cli(["--help"])).stdout).toContain("tenant-todo migrate up");
   });

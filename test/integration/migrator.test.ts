@@ -67,7 +67,7 @@ describe("up / down / status", () => {
     const schema = await freshSchema();
     const noDown = [chain[0]!, migrationFile(2, "create table c (id int);")];
     await up(sql, schema, noDown);
-    expect(down(sql, schema, noDown)).rejects.toThrow(/0002_step_2.sql has no "-- migrate:down" section/);
+    await expect(down(sql, schema, noDown)).rejects.toThrow(/0002_step_2.sql has no "-- migrate:down" section/);
     expect((await status(sql, schema, noDown)).revision).toBe(2);
   });
 
@@ -104,7 +104,7 @@ describe("refusals", () => {
     const schema = await freshSchema();
     await up(sql, schema, chain.slice(0, 2));
     const edited = [chain[0]!, migrationFile(2, "create table b (id bigint primary key);", "drop table b;"), chain[2]!];
-    expect(up(sql, schema, edited)).rejects.toThrow(`0002_step_2.sql changed after it was applied to ${schema}`);
+    await expect(up(sql, schema, edited)).rejects.toThrow(`0002_step_2.sql changed after it was applied to ${schema}`);
     expect((await readApplied(sql, schema))!.length).toBe(2);
     expect(await tables(schema)).toEqual(["a", "b", "schema_migrations"]);
   });
@@ -112,7 +112,7 @@ describe("refusals", () => {
   test("a file applied but missing locally stops up", async () => {
     const schema = await freshSchema();
     await up(sql, schema, chain);
-    expect(up(sql, schema, chain.slice(0, 2))).rejects.toThrow("0003_step_3.sql is applied to " + schema + " but missing locally");
+    await expect(up(sql, schema, chain.slice(0, 2))).rejects.toThrow("0003_step_3.sql is applied to " + schema + " but missing locally");
   });
 
   test("a failing file is rolled back whole and keeps the earlier revision; the error names file and schema", async () => {
@@ -128,7 +128,7 @@ describe("refusals", () => {
 
   test("a schema that does not exist is refused, not created", async () => {
     const missing = uniqueSchema("nope");
-    expect(up(sql, missing, chain)).rejects.toThrow(`schema ${missing} does not exist`);
+    await expect(up(sql, missing, chain)).rejects.toThrow(`schema ${missing} does not exist`);
     const [row] = await sql`select to_regnamespace(${missing}) as oid`;
     expect(row!.oid).toBeNull();
   });
@@ -144,7 +144,7 @@ describe("no-transaction files", () => {
     const schema = await freshSchema();
     if (!testConfig.dbPrepare) {
       // Through a transaction pooler (DB_PREPARE=false) there is no session: refused before running.
-      expect(up(sql, schema, local)).rejects.toThrow(/0002_step_2.sql runs outside a transaction and needs a session/);
+      await expect(up(sql, schema, local)).rejects.toThrow(/0002_step_2.sql runs outside a transaction and needs a session/);
       expect((await readApplied(sql, schema))!.map((a) => a.version)).toEqual([1]);
       expect(await sql`select indexname from pg_indexes where schemaname = ${schema} and indexname like 'a_id%'`).toHaveLength(0);
       return;

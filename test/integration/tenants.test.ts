@@ -7,7 +7,7 @@ import { chainChecksum } from "../../src/migrator/files";
 import { readApplied } from "../../src/migrator/migrator";
 import { addUser } from "../../src/services/users";
 import { createTenant, dropTenant } from "../../src/services/tenants";
-import { database, source, uniqueSchema } from "../support/db";
+import { database, source, testConfig, uniqueSchema } from "../support/db";
 import { migrationFile } from "../support/migrations";
 
 let sql: Sql;
@@ -65,7 +65,7 @@ describe("createTenant", () => {
       expect(error).toBeInstanceOf(AppError);
       expect(error.status).toBe(422);
     }
-    expect(createTenant(sql, source.tenant, { name: "x", host: "evil host/<script>" })).rejects.toThrow(/invalid host/);
+    await expect(createTenant(sql, source.tenant, { name: "x", host: "evil host/<script>" })).rejects.toThrow(/invalid host/);
     expect([await tenantCount(), await namespaceCount()]).toEqual([tenants, namespaces]);
   });
 
@@ -84,16 +84,23 @@ describe("createTenant", () => {
   test("a failing migration leaves no schema and no registry row", async () => {
     const schema = uniqueSchema();
     const broken = [...source.tenant, migrationFile(source.tenant.length + 1, "select * from missing_table;")];
-    expect(create(schema, broken)).rejects.toThrow(/missing_table/);
+    await expect(create(schema, broken)).rejects.toThrow(/missing_table/);
     expect(await schemaExists(schema)).toBe(false);
     expect(await tenantBySchema(sql, schema)).toBeUndefined();
+  });
+
+  test.if(!!testConfig.dbPrepare)("with a no-transaction file, the tenant is created, migrated to head and only then active", async () => {
+    const local = [...source.tenant, migrationFile(source.tenant.length + 1, "create index concurrently tasks_title_idx on tasks (title);", undefined, false)];
+    const [tenant] = await create(undefined, local);
+    expect(tenant).toMatchObject({ status: "active", revision: local.length, checksum: chainChecksum(local) });
+    expect((await readApplied(sql, tenant.schema))!.length).toBe(local.length);
   });
 
   test("a failing no-transaction migration (after the commit) is undone too", async () => {
     const schema = uniqueSchema();
     const broken = [...source.tenant, migrationFile(source.tenant.length + 1, "create index concurrently x on no_such (id);", undefined, false)];
     // Refused up front through a transaction pooler (DB_PREPARE=false); fails on the SQL otherwise.
-    expect(create(schema, broken)).rejects.toThrow(/no_such|needs a session/);
+    await expect(create(schema, broken)).rejects.toThrow(/no_such|needs a session/);
     expect(await schemaExists(schema)).toBe(false);
     expect(await tenantBySchema(sql, schema)).toBeUndefined();
   });
@@ -125,9 +132,9 @@ describe("dropTenant", () => {
 
   test("refuses an unknown or hostile schema without dropping anything", async () => {
     const namespaces = await namespaceCount();
-    expect(dropTenant(sql, uniqueSchema())).rejects.toThrow(/not found/);
-    expect(dropTenant(sql, "public")).rejects.toThrow(/invalid schema name/);
-    expect(dropTenant(sql, "a; drop schema public cascade")).rejects.toThrow(AppError);
+    await expect(dropTenant(sql, uniqueSchema())).rejects.toThrow(/not found/);
+    await expect(dropTenant(sql, "public")).rejects.toThrow(/invalid schema name/);
+    await expect(dropTenant(sql, "a; drop schema public cascade")).rejects.toThrow(AppError);
     expect(await namespaceCount()).toBe(namespaces);
   });
 });

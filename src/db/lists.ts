@@ -1,3 +1,10 @@
+// Helpers for list queries: paging with a total, and search text for ILIKE.
+
+/** `50%_off` → `%50\%\_off%`: the user's text matched literally, anywhere. */
+export function escapeLike(text: string): string {
+  return `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
 /**
  * A page and the total behind it. The page query fetches limit + 1 rows: a list that fits on its
  * page (the usual TODO list) costs one query; the count runs only when there is more, or when the
