@@ -88,7 +88,7 @@ export function loadConfig(env: Env = process.env): Config {
     port: int(env, "PORT", 3000, 0, 65535),
     host: env.HOST?.trim() || "0.0.0.0",
     adminToken,
-    dbPoolMax: int(env, "DB_POOL_MAX", 10, 1, 1000),
+    dbPoolMax: int(env, "DB_POOL_MAX", 4, 1, 1000),
     dbPrepare: bool(env, "DB_PREPARE", true),
     dbMaxLifetime: int(env, "DB_MAX_LIFETIME", 600, 1),
     dbIdleTimeout: int(env, "DB_IDLE_TIMEOUT", 60, 1),

