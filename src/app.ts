@@ -12,7 +12,7 @@ import { Metrics, observe } from "./http/observe";
 import { taskRoutes } from "./http/tasks";
 import { userRoutes } from "./http/users";
 import { createLogger, type Logger } from "./log";
-import type { Source } from "./migrator/migrator";
+import type { Source } from "./migrator/source";
 import { AuthCache } from "./services/cache";
 
 export type Deps = { config: Config; sql: Sql; source: Source; cache: AuthCache; log: Logger; metrics: Metrics };

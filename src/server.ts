@@ -5,7 +5,8 @@ import { createApp } from "./app";
 import { COMPILED, type Config } from "./config";
 import { openDatabase, type Database } from "./db/client";
 import { createLogger, type Logger } from "./log";
-import { loadSource, migratePublic } from "./migrator/migrator";
+import { migratePublic } from "./migrator/migrator";
+import { loadSource } from "./migrator/source";
 
 /** How to start this program again: `bun src/index.ts`, or the compiled binary itself. */
 function self(): string[] {

@@ -1,7 +1,7 @@
 // What every command gets: parsed options, configuration, the migration files, a printer.
 import { parseArgs } from "node:util";
 import type { Config } from "../config";
-import type { Source } from "../migrator/migrator";
+import type { Source } from "../migrator/source";
 
 export const OPTIONS = {
   tenant: { type: "string" },

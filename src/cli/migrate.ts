@@ -4,7 +4,8 @@ import { join } from "node:path";
 import type { Sql } from "../db/client";
 import { fleetStatus, migrateAll, migrateTenant, revertTenant, type FleetReport, type TenantReport } from "../migrator/fleet";
 import { nextFile, type Scope } from "../migrator/files";
-import { SQL_DIR, down, status, up, type UpResult } from "../migrator/migrator";
+import { down, status, up, type UpResult } from "../migrator/migrator";
+import { SQL_DIR } from "../migrator/source";
 import { checkSchemaName, getTenant } from "../services/tenants";
 import { UsageError, count, output, type Args, type Context } from "./args";
 

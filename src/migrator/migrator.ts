@@ -1,26 +1,10 @@
 // The database side of the migrator: one schema at a time, one transaction per file, under a
 // per-schema advisory lock so concurrent migrators never apply a file twice.
-import { readdirSync, readFileSync } from "node:fs";
-import { join } from "node:path";
-import { COMPILED } from "../config";
 import type { Db, Sql } from "../db/client";
 import { isSchemaName } from "../db/names";
 import { MigrationError } from "./errors";
-import { chainChecksum, checkSequence, parseMigration, pending, splitStatements, type Applied, type Migration, type Scope } from "./files";
-
-/** `sql/` beside the sources, or embedded in the compiled binary (`bun run build` passes `--asset sql`). */
-export const SQL_DIR = COMPILED ? join(import.meta.dir, "sql") : join(import.meta.dir, "..", "..", "sql");
-
-export type Source = Readonly<Record<Scope, readonly Migration[]>>;
-
-export function loadMigrations(dir: string): Migration[] {
-  const files = readdirSync(dir).filter((f) => f.endsWith(".sql"));
-  return checkSequence(files.map((f) => parseMigration(f, readFileSync(join(dir, f), "utf8"))));
-}
-
-export function loadSource(dir: string = SQL_DIR): Source {
-  return Object.freeze({ public: loadMigrations(join(dir, "public")), tenant: loadMigrations(join(dir, "tenant")) });
-}
+import { chainChecksum, pending, splitStatements, type Applied, type Migration } from "./files";
+import type { Source } from "./source";
 
 // Advisory locks are keyed (namespace, hashtext(schema)): a hash collision only serialises two schemas.
 const LOCK_NAMESPACE = 1_718_447_360;

@@ -2,7 +2,7 @@
 import { faker } from "@faker-js/faker";
 import type { Sql } from "../db/client";
 import { insertTasks } from "../db/tasks";
-import type { Source } from "../migrator/migrator";
+import type { Source } from "../migrator/source";
 import { register } from "./auth";
 import { hashPassword } from "./passwords";
 import { addUser } from "./users";

@@ -2,7 +2,8 @@
 // two migrators at once and dry runs — on this file's own tenants only (the `schemas` canary list).
 import { describe, expect, test } from "bun:test";
 import type { Migration } from "../../src/migrator/files";
-import { readApplied, type Source } from "../../src/migrator/migrator";
+import { readApplied } from "../../src/migrator/migrator";
+import type { Source } from "../../src/migrator/source";
 import { source, uniqueSchema } from "../support/db";
 import { testApp } from "../support/http";
 import { migrationFile } from "../support/migrations";

@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { Sql } from "../../src/db/client";
 import { tenantBySchema } from "../../src/db/tenants";
 import { revertTenant } from "../../src/migrator/fleet";
-import { readApplied, SQL_DIR } from "../../src/migrator/migrator";
+import { readApplied } from "../../src/migrator/migrator";
+import { SQL_DIR } from "../../src/migrator/source";
 import { createTenant, dropTenant } from "../../src/services/tenants";
 import { database, source, uniqueSchema } from "../support/db";
 

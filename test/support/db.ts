@@ -1,7 +1,8 @@
 // One pool per test process, on DATABASE_URL or the embedded default, like the service itself.
 import { loadConfig, type Config } from "../../src/config";
 import { openDatabase, type Database } from "../../src/db/client";
-import { loadSource, migratePublic } from "../../src/migrator/migrator";
+import { migratePublic } from "../../src/migrator/migrator";
+import { loadSource } from "../../src/migrator/source";
 
 let opened: Promise<Database> | undefined;
 

@@ -3,7 +3,7 @@ import { faker } from "@faker-js/faker";
 import { afterAll } from "bun:test";
 import { createApp, type App } from "../../src/app";
 import type { Config } from "../../src/config";
-import type { Source } from "../../src/migrator/migrator";
+import type { Source } from "../../src/migrator/source";
 import { AuthCache } from "../../src/services/cache";
 import { dropTenant } from "../../src/services/tenants";
 import { database, source, testConfig } from "./db";

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll } from "bun:test";
 import { parseMigration, type Migration } from "../../src/migrator/files";
-import { loadMigrations } from "../../src/migrator/migrator";
+import { loadMigrations } from "../../src/migrator/source";
 
 export function migrationFile(version: number, up: string, down?: string, transaction = true): Migration {
   const name = `${String(version).padStart(4, "0")}_step_${version}.sql`;

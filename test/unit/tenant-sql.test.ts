@@ -1,7 +1,7 @@
 // Tenant SQL stays schema-agnostic and self-contained, so each tenant schema can live on its own
 // node (Citus schema-based sharding) and run under any schema name.
 import { describe, expect, test } from "bun:test";
-import { loadSource } from "../../src/migrator/migrator";
+import { loadSource } from "../../src/migrator/source";
 
 const { tenant } = loadSource();
 
