@@ -77,5 +77,3 @@ export function createApp(deps: Omit<Deps, "cache" | "log" | "metrics"> & Partia
     .use(taskRoutes(all))
     .use(ccRoutes(all));
 }
-
-export type App = ReturnType<typeof createApp>;

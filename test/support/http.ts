@@ -1,7 +1,7 @@
 // Drive the real app in-process: app.handle(new Request(…)), no port.
 import { faker } from "@faker-js/faker";
 import { afterAll } from "bun:test";
-import { createApp, type App } from "../../src/app";
+import { createApp } from "../../src/app";
 import type { Config } from "../../src/config";
 import type { Source } from "../../src/migrator/source";
 import { AuthCache } from "../../src/services/cache";
