@@ -4,8 +4,8 @@ import { Elysia, t } from "elysia";
 import type { Deps } from "../app";
 import { TASK_SORTS, clearTasks, deleteTask, insertTasks, listTasks, taskById, updateTask, type Task } from "../db/tasks";
 import { NotFound } from "../errors";
-import { errorResponses, problem } from "./errors";
 import { oneOf } from "../models";
+import { errorResponses, problem } from "./errors";
 import { guards } from "./guards";
 import { IdParams, PageQuery, origin, page, pageHeaders, rowId, sortParam, sorting } from "./params";
 
@@ -20,8 +20,8 @@ const Fields = {
   tags: t.Array(t.String({ minLength: 1, maxLength: 50 }), { maxItems: 20, uniqueItems: true }),
 };
 const optional = t.Partial(t.Object(Fields)).properties;
-export const TaskCreate = t.Object({ title: Title, ...optional }, { additionalProperties: false });
-export const TaskPatch = t.Object({ title: t.Optional(Title), ...optional }, { additionalProperties: false });
+const TaskCreate = t.Object({ title: Title, ...optional }, { additionalProperties: false });
+const TaskPatch = t.Object({ title: t.Optional(Title), ...optional }, { additionalProperties: false });
 
 const TaskQuery = t.Object(
   {
@@ -38,21 +38,21 @@ const TaskQuery = t.Object(
 );
 
 // Built field by field: one allocation of a fixed shape per row, no spread copies on the hot path.
-function present(base: string, t: Task) {
+function present(base: string, task: Task) {
   return {
-    id: t.id,
-    url: `${base}/tasks/${t.id}`,
-    title: t.title,
-    completed: t.completed,
-    order: t.order,
-    description: t.description,
-    priority: t.priority,
-    due_at: t.due_at,
-    assignee_id: t.assignee_id,
-    tags: t.tags,
-    created_by: t.created_by,
-    created_at: t.created_at,
-    updated_at: t.updated_at,
+    id: task.id,
+    url: `${base}/tasks/${task.id}`,
+    title: task.title,
+    completed: task.completed,
+    order: task.order,
+    description: task.description,
+    priority: task.priority,
+    due_at: task.due_at,
+    assignee_id: task.assignee_id,
+    tags: task.tags,
+    created_by: task.created_by,
+    created_at: task.created_at,
+    updated_at: task.updated_at,
   };
 }
 
