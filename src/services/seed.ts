@@ -2,6 +2,7 @@
 import { faker } from "@faker-js/faker";
 import type { Sql } from "../db/client";
 import { insertTasks } from "../db/tasks";
+import type { Tenant } from "../db/tenants";
 import type { Source } from "../migrator/source";
 import { register } from "./auth";
 import { hashPassword } from "./passwords";
@@ -29,6 +30,27 @@ export function fakeTask(userIds: number[]) {
   };
 }
 
+/** Members (up to `users` in all, with one shared password hash: argon2 is slow on purpose) and tasks for a tenant whose admin exists. */
+export async function populate(
+  sql: Sql,
+  tenant: Pick<Tenant, "id" | "schema">,
+  adminId: number,
+  options: { users: number; tasks: number; passwordHash: string },
+): Promise<number[]> {
+  const userIds = [adminId];
+  for (let u = 1; u < options.users; u++) {
+    const first = faker.person.firstName();
+    const last = faker.person.lastName();
+    const user = await sql.begin((tx) =>
+      addUser(tx, tenant, { email: fakeEmail(first, last), password_hash: options.passwordHash, first_name: first, last_name: last, role: "member" }),
+    );
+    userIds.push(user.id);
+  }
+  for (let done = 0; done < options.tasks; done += 1000)
+    await insertTasks(sql, tenant.schema, Array.from({ length: Math.min(1000, options.tasks - done) }, () => fakeTask(userIds)));
+  return userIds;
+}
+
 export async function seed(sql: Sql, source: Source, options: { tenants: number; users: number; tasks: number; ttlHours: number }): Promise<Login[]> {
   const logins: Login[] = [];
   for (let i = 0; i < options.tenants; i++) {
@@ -42,21 +64,12 @@ export async function seed(sql: Sql, source: Source, options: { tenants: number;
       { company_name: company, email: fakeEmail(first_name, last_name), password, first_name, last_name },
       options.ttlHours,
     );
-    const schema = signedIn.tenant.schema;
-    const memberHash = await hashPassword(faker.internet.password({ length: 14 }));
-    const userIds = [signedIn.user.id];
-    for (let u = 1; u < options.users; u++) {
-      const first = faker.person.firstName();
-      const last = faker.person.lastName();
-      const email = fakeEmail(first, last);
-      const user = await sql.begin((tx) =>
-        addUser(tx, signedIn.tenant, { email, password_hash: memberHash, first_name: first, last_name: last, role: "member" }),
-      );
-      userIds.push(user.id);
-    }
-    for (let done = 0; done < options.tasks; done += 1000)
-      await insertTasks(sql, schema, Array.from({ length: Math.min(1000, options.tasks - done) }, () => fakeTask(userIds)));
-    logins.push({ company, schema, email: signedIn.user.email, password, token: signedIn.token });
+    await populate(sql, signedIn.tenant, signedIn.user.id, {
+      users: options.users,
+      tasks: options.tasks,
+      passwordHash: await hashPassword(faker.internet.password({ length: 14 })),
+    });
+    logins.push({ company, schema: signedIn.tenant.schema, email: signedIn.user.email, password, token: signedIn.token });
   }
   return logins;
 }

@@ -10,13 +10,12 @@ import { parseArgs } from "node:util";
 import { loadConfig } from "../../src/config";
 import postgres from "postgres";
 import { openDatabase, type Sql } from "../../src/db/client";
-import { insertTasks } from "../../src/db/tasks";
 import { mapLimit } from "../../src/migrator/fleet";
 import { migratePublic } from "../../src/migrator/migrator";
 import { loadSource } from "../../src/migrator/source";
 import { issueToken } from "../../src/services/auth";
 import { hashPassword } from "../../src/services/passwords";
-import { fakeEmail, fakeTask } from "../../src/services/seed";
+import { fakeEmail, populate } from "../../src/services/seed";
 import { createTenant } from "../../src/services/tenants";
 import { addUser } from "../../src/services/users";
 import { freePort, postgresMemory, scratchDatabase } from "./support";
@@ -60,13 +59,7 @@ async function seed(): Promise<Seeded[]> {
     const [tenant, admin] = await createTenant(sql, source.tenant, { name: faker.company.name(), schema }, (tx, t) =>
       addUser(tx, t, { email: fakeEmail("admin", String(i)), password_hash, first_name: faker.person.firstName(), last_name: faker.person.lastName(), role: "admin" }),
     );
-    const ids = [admin.id];
-    for (let u = 0; u < 4; u++) {
-      const first = faker.person.firstName();
-      const last = faker.person.lastName();
-      ids.push((await sql.begin((tx) => addUser(tx, tenant, { email: fakeEmail(first, last), password_hash, first_name: first, last_name: last, role: "member" }))).id);
-    }
-    await insertTasks(sql, schema, Array.from({ length: 20 }, () => fakeTask(ids)));
+    await populate(sql, tenant, admin.id, { users: 5, tasks: 20, passwordHash: password_hash });
     const { token } = await issueToken(sql, schema, admin.id, 24);
     return { schema, token };
   });
