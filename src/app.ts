@@ -2,7 +2,7 @@
 import { swagger } from "@elysiajs/swagger";
 import { Elysia, t } from "elysia";
 import type { Config } from "./config";
-import type { Sql } from "./db/client";
+import type { Database } from "./db/client";
 import { authRoutes } from "./http/auth";
 import { ccRoutes } from "./http/cc";
 import { cors } from "./http/cors";
@@ -15,7 +15,7 @@ import { createLogger, type Logger } from "./log";
 import type { Source } from "./migrator/source";
 import { AuthCache } from "./services/cache";
 
-export type Deps = { config: Config; sql: Sql; source: Source; cache: AuthCache; log: Logger; metrics: Metrics };
+export type Deps = { config: Config; db: Database; source: Source; cache: AuthCache; log: Logger; metrics: Metrics };
 
 const ErrorBody = t.Object({
   error: t.Object({ code: t.String(), message: t.String(), details: t.Optional(t.Unknown()) }),

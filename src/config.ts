@@ -18,6 +18,17 @@ export type Config = Readonly<{
   /** Seconds a pooled connection lives; bounds each backend's per-tenant catalog and statement caches. */
   dbMaxLifetime: number;
   dbIdleTimeout: number;
+  /** API queries: server-side statement_timeout and lock_timeout (ms). */
+  dbStatementTimeoutMs: number;
+  dbLockTimeoutMs: number;
+  /** How long tenant work may wait for its turn on a connection before answering 503 (ms). */
+  dbAcquireTimeoutMs: number;
+  /** How long opening a connection may take (ms). */
+  dbConnectTimeoutMs: number;
+  /** At start-up, how long to wait for an unreachable or full database before giving up (s). */
+  dbStartupWaitS: number;
+  /** Migrations: how long each may wait for a lock and run (0: no limit), in ms, and how often a locked tenant is retried. */
+  migrate: Readonly<{ lockTimeoutMs: number; statementTimeoutMs: number; retries: number }>;
   tokenTtlHours: number;
   /** Seconds an instance trusts its cached tenant and session lookups. */
   authCacheSeconds: number;
@@ -92,6 +103,16 @@ export function loadConfig(env: Env = process.env): Config {
     dbPrepare: bool(env, "DB_PREPARE", true),
     dbMaxLifetime: int(env, "DB_MAX_LIFETIME", 600, 1),
     dbIdleTimeout: int(env, "DB_IDLE_TIMEOUT", 60, 1),
+    dbStatementTimeoutMs: int(env, "DB_STATEMENT_TIMEOUT_MS", 5000, 0),
+    dbLockTimeoutMs: int(env, "DB_LOCK_TIMEOUT_MS", 2000, 0),
+    dbAcquireTimeoutMs: int(env, "DB_ACQUIRE_TIMEOUT_MS", 2000, 1),
+    dbConnectTimeoutMs: int(env, "DB_CONNECT_TIMEOUT_MS", 2000, 100),
+    dbStartupWaitS: int(env, "DB_STARTUP_WAIT_S", 30, 0),
+    migrate: Object.freeze({
+      lockTimeoutMs: int(env, "MIGRATE_LOCK_TIMEOUT_MS", 2000, 0),
+      statementTimeoutMs: int(env, "MIGRATE_STATEMENT_TIMEOUT_MS", 0, 0),
+      retries: int(env, "MIGRATE_RETRIES", 3, 0, 100),
+    }),
     tokenTtlHours: int(env, "TOKEN_TTL_HOURS", 24 * 7, 1, 24 * 366),
     authCacheSeconds: int(env, "AUTH_CACHE_SECONDS", 10, 0, 3600),
     corsOrigins: !origins || origins === "*" ? "*" : Object.freeze(origins.split(",").map((o) => o.trim()).filter(Boolean)),

@@ -42,3 +42,10 @@ export class Unauthorized extends AppError {
     super(401, "unauthorized", message);
   }
 }
+
+/** The database cannot serve this now (down, full, or this tenant's work timed out): try again later. */
+export class Unavailable extends AppError {
+  constructor(code: string, message: string, readonly retryAfter = 1) {
+    super(503, code, message);
+  }
+}

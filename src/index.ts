@@ -1,7 +1,7 @@
 // Entry: serve the API, or run a CLI verb (`migrate`, `tenant`, `seed`): the same in the compiled binary.
 import { createApp } from "./app";
 import { runCli, USAGE } from "./cli/index";
-import { ConfigError, loadConfig } from "./config";
+import { loadConfig } from "./config";
 import { serve } from "./server";
 
 export { createApp };
@@ -14,7 +14,6 @@ if (import.meta.main) {
     else await serve(loadConfig());
   } catch (error) {
     console.error(`error: ${error instanceof Error ? error.message : String(error)}`);
-    if (!(error instanceof ConfigError)) console.error("(set DATABASE_URL, or see README › Configuration)");
     process.exit(1);
   }
 }

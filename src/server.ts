@@ -3,7 +3,7 @@
 import type { Subprocess } from "bun";
 import { createApp } from "./app";
 import { COMPILED, type Config } from "./config";
-import { openDatabase, type Database } from "./db/client";
+import { openDatabase, waitUntilReachable, type Database } from "./db/client";
 import { createLogger, type Logger } from "./log";
 import { migratePublic } from "./migrator/migrator";
 import { loadSource } from "./migrator/source";
@@ -32,10 +32,16 @@ export async function serve(config: Config) {
   const started = performance.now();
   const source = loadSource(config.sqlDir);
   const db = await openDatabase(config);
+  await waitUntilReachable(db.sql, config.dbStartupWaitS, (attempt, cause) =>
+    log.warn("waiting for the database", { attempt, cause, gives_up_after_s: config.dbStartupWaitS }),
+  ).catch(async (error) => {
+    await db.close();
+    throw error;
+  });
   await migratePublic(db.sql, source); // every start; the advisory lock makes concurrent starts safe
   if (config.workers > 1) return supervise(config, db, log);
 
-  const app = createApp({ config, sql: db.sql, source, log }).listen({ port: config.port, hostname: config.host, reusePort: config.worker });
+  const app = createApp({ config, db, source, log }).listen({ port: config.port, hostname: config.host, reusePort: config.worker });
   log.info("listening", {
     url: `http://${config.host}:${app.server!.port}`,
     database: db.embedded ? "embedded (.data/)" : "DATABASE_URL",

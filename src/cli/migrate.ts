@@ -1,13 +1,12 @@
-// `migrate up | down | status | new`: the same migrator functions as start-up and /cc.
+// `migrate up | down | status | new`: the same migrator and service functions as start-up and /cc.
 import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { Sql } from "../db/client";
-import { fleetStatus, migrateAll, migrateTenant, revertTenant, type FleetReport, type TenantReport } from "../migrator/fleet";
+import { fleetStatus, migrateAll, type FleetReport, type TenantReport } from "../migrator/fleet";
 import { nextFile, type Scope } from "../migrator/files";
-import { down, status, up, type UpResult } from "../migrator/migrator";
+import { down, schemaStatus, up, type UpResult } from "../migrator/migrator";
 import { SQL_DIR } from "../migrator/source";
-import { checkSchemaName, getTenant } from "../services/tenants";
-import { UsageError, count, output, type Args, type Context } from "./args";
+import { getTenant, migrateOne, revertOne } from "../services/tenants";
+import { UsageError, command, count, json, output, type Context } from "./command";
 
 function describe(r: UpResult, dryRun: boolean, verb = dryRun ? "would apply" : "applied"): string {
   if (r.applied.length === 0) return `${r.schema}: at revision ${r.to}, nothing to do`;
@@ -30,84 +29,117 @@ function progress(report: TenantReport, done: number, total: number) {
   process.stderr.write(`\r\x1b[K[${done}/${total}] ${report.error ? "✗" : "✓"} ${report.schema}${done === total ? "\n" : ""}`);
 }
 
-function target(args: Args): "all" | "public" | string {
-  const chosen = [args.values.tenant, args.values.all && "all", args.values.public && "public"].filter(Boolean);
-  if (chosen.length !== 1) throw new UsageError("choose one of --tenant <schema>, --all or --public");
-  if (args.values.tenant) checkSchemaName(args.values.tenant);
+const where = {
+  tenant: { type: "string", value: "<schema>", help: "one tenant" },
+  all: { type: "boolean", help: "every tenant" },
+  public: { type: "boolean", help: "the shared registry" },
+} as const;
+
+/** Exactly one of --tenant, --all, --public (--all only where allowed). */
+function target(values: { tenant?: string; all?: boolean; public?: boolean }, all = true): "all" | "public" | string {
+  const chosen = [values.tenant, values.all && "all", values.public && "public"].filter(Boolean);
+  if (chosen.length !== 1 || (!all && values.all)) throw new UsageError(`choose one of --tenant <schema>${all ? ", --all" : ""} or --public`);
   return chosen[0] as string;
 }
 
-async function migrateUp(sql: Sql, context: Context, dryRun: boolean): Promise<number> {
-  const { args, source } = context;
-  const where = target(args);
-  const to = count(args.values.to, "to");
-  if (where === "all") {
-    if (to !== undefined) throw new UsageError("--to goes with one schema: --tenant <schema> or --public");
-    const concurrency = count(args.values.concurrency, "concurrency");
-    const report = await migrateAll(sql, source.tenant, { dryRun, concurrency, onProgress: args.values.json ? undefined : progress });
-    output(context, report, describeFleet(report));
-    return report.failed ? 1 : 0;
-  }
-  if (where !== "public") await getTenant(sql, where);
-  const local = where === "public" ? source.public : source.tenant;
-  const r = where === "public" ? await up(sql, where, local, { to, dryRun }) : await migrateTenant(sql, local, where, { to, dryRun });
-  const sqlText = dryRun ? local.filter((m) => r.applied.includes(m.file)).map((m) => `-- ${m.file}\n${m.up}`) : [];
-  output(context, r, [describe(r, dryRun), ...sqlText].join("\n\n"));
-  return 0;
-}
+const upCommand = command({
+  name: "migrate up",
+  summary: "apply pending migrations to one tenant, every tenant, or the registry",
+  options: {
+    ...where,
+    to: { type: "string", value: "N", help: "stop at revision N (one schema)" },
+    "dry-run": { type: "boolean", help: "report what would run; change nothing" },
+    concurrency: { type: "string", value: "N", help: "tenants at once (--all)" },
+    json,
+  },
+  async run(context) {
+    const { values, db, source, config } = context;
+    const dryRun = Boolean(values["dry-run"]);
+    const chosen = target(values);
+    const to = count(values.to, "to");
+    if (chosen === "all") {
+      if (to !== undefined) throw new UsageError("--to goes with one schema: --tenant <schema> or --public");
+      const concurrency = count(values.concurrency, "concurrency");
+      const report = await migrateAll(db.sql, source.tenant, { dryRun, concurrency, limits: config.migrate, onProgress: values.json ? undefined : progress });
+      output(context, report, describeFleet(report));
+      return report.failed ? 1 : 0;
+    }
+    const local = chosen === "public" ? source.public : source.tenant;
+    const options = { to, dryRun, limits: config.migrate };
+    const r = chosen === "public" ? await up(db.sql, "public", local, options) : await migrateOne(db.sql, local, chosen, options);
+    const sqlText = dryRun ? local.filter((m) => r.applied.includes(m.file)).map((m) => `-- ${m.file}\n${m.up}`) : [];
+    output(context, r, [describe(r, dryRun), ...sqlText].join("\n\n"));
+    return 0;
+  },
+});
 
-async function migrateDown(sql: Sql, context: Context, dryRun: boolean): Promise<number> {
-  const { args, source } = context;
-  const where = target(args);
-  if (where === "all") throw new UsageError("down runs one schema at a time: --tenant <schema> or --public");
-  const steps = count(args.values.steps, "steps", 1);
-  if (where !== "public") await getTenant(sql, where);
-  const r = where === "public" ? await down(sql, where, source.public, { steps, dryRun }) : await revertTenant(sql, source.tenant, where, { steps, dryRun });
-  output(context, r, describe(r, dryRun, dryRun ? "would revert" : "reverted"));
-  return 0;
-}
+const downCommand = command({
+  name: "migrate down",
+  summary: "revert the newest migrations of one tenant or the registry",
+  options: {
+    tenant: where.tenant,
+    public: where.public,
+    steps: { type: "string", value: "N", help: "how many files (default 1)" },
+    "dry-run": { type: "boolean", help: "report what would be reverted; change nothing" },
+    json,
+  },
+  async run(context) {
+    const { values, db, source, config } = context;
+    const dryRun = Boolean(values["dry-run"]);
+    const chosen = target(values, false);
+    const options = { steps: count(values.steps, "steps", 1), dryRun, limits: config.migrate };
+    const r = chosen === "public" ? await down(db.sql, "public", source.public, options) : await revertOne(db.sql, source.tenant, chosen, options);
+    output(context, r, describe(r, dryRun, dryRun ? "would revert" : "reverted"));
+    return 0;
+  },
+});
 
-async function migrateStatus(sql: Sql, context: Context): Promise<number> {
-  const { args, source } = context;
-  const where = args.values.tenant || args.values.public ? target(args) : "all";
-  if (where === "all") {
-    const tenants = await fleetStatus(sql, source.tenant);
-    const line = (t: (typeof tenants)[number]) =>
-      `  ${t.schema.padEnd(24)} ${String(t.revision).padStart(4)}/${t.head}  ${t.status.padEnd(9)} ` +
-      (t.drift ? `drift: ${t.drift}` : t.pending.length ? `pending: ${t.pending.join(", ")}` : "at head");
-    const summary = `head ${source.tenant.length}, ${tenants.length} tenants, ${tenants.filter((t) => t.pending_count).length} behind, ${tenants.filter((t) => t.drift).length} drifted`;
-    output(context, { head: source.tenant.length, tenants }, [summary, ...tenants.map(line)].join("\n"));
-    return tenants.some((t) => t.drift) ? 1 : 0;
-  }
-  if (where !== "public") await getTenant(sql, where);
-  const s = await status(sql, where, where === "public" ? source.public : source.tenant);
-  const text = [
-    `${s.schema}: revision ${s.revision} of ${s.head}${s.error ? `\n  error: ${s.error}` : ""}`,
-    ...s.applied.map((a) => `  ✓ ${String(a.version).padStart(4, "0")}_${a.name}.sql  ${a.applied_at}  ${a.duration}`),
-    ...s.pending.map((p) => `  · ${p} (pending)`),
-  ].join("\n");
-  output(context, s, text);
-  return s.error ? 1 : 0;
-}
+const statusCommand = command({
+  name: "migrate status",
+  summary: "revisions, pending files and drift (the fleet from the registry, the default; one schema from itself)",
+  options: { ...where, json },
+  async run(context) {
+    const { values, db, source } = context;
+    if (target({ ...values, all: values.all || (!values.tenant && !values.public) }) === "all") {
+      const tenants = await fleetStatus(db.sql, source.tenant);
+      const line = (t: (typeof tenants)[number]) =>
+        `  ${t.schema.padEnd(24)} ${String(t.revision).padStart(4)}/${t.head}  ${t.status.padEnd(9)} ` +
+        (t.drift ? `drift: ${t.drift}` : t.pending.length ? `pending: ${t.pending.join(", ")}` : "at head");
+      const summary = `head ${source.tenant.length}, ${tenants.length} tenants, ${tenants.filter((t) => t.pending_count).length} behind, ${tenants.filter((t) => t.drift).length} drifted`;
+      output(context, { head: source.tenant.length, tenants }, [summary, ...tenants.map(line)].join("\n"));
+      return tenants.some((t) => t.drift) ? 1 : 0;
+    }
+    const chosen = target(values);
+    if (chosen !== "public") await getTenant(db.sql, chosen);
+    const s = await schemaStatus(db.sql, chosen, chosen === "public" ? source.public : source.tenant);
+    const text = [
+      `${s.schema}: revision ${s.revision} of ${s.head}${s.error ? `\n  error: ${s.error}` : ""}`,
+      ...s.applied.map((a) => `  ✓ ${String(a.version).padStart(4, "0")}_${a.name}.sql  ${a.applied_at.toISOString()}  ${a.duration}`),
+      ...(s.interrupted ? [`  ! ${s.interrupted.file}: interrupted after ${s.interrupted.done} of ${s.interrupted.of} statements (the next up resumes it)`] : []),
+      ...s.pending.map((p) => `  · ${p} (pending)`),
+    ].join("\n");
+    output(context, s, text);
+    return s.error ? 1 : 0;
+  },
+});
 
-export function migrate(sql: Sql, context: Context): Promise<number> {
-  const dryRun = Boolean(context.args.values["dry-run"]);
-  const verb = context.args.positionals[0];
-  if (verb === "up") return migrateUp(sql, context, dryRun);
-  if (verb === "down") return migrateDown(sql, context, dryRun);
-  if (verb === "status") return migrateStatus(sql, context);
-  throw new UsageError(`unknown migrate verb "${verb ?? ""}"`);
-}
+const newCommand = command({
+  name: "migrate new",
+  args: '"<description>"',
+  summary: "write the next numbered file from the template (needs no database)",
+  options: { scope: { type: "string", value: "tenant|public", help: "which chain" } },
+  database: false,
+  run({ values, positionals, config, source, print }: Context) {
+    const [description] = positionals;
+    const scope = values.scope as Scope | undefined;
+    if (!description || (scope !== "tenant" && scope !== "public")) throw new UsageError('migrate new "<description>" --scope tenant|public');
+    const dir = join(config.sqlDir ?? SQL_DIR, scope);
+    if (!existsSync(dir) || dir.startsWith("/$bunfs")) throw new UsageError("migrate new writes into sql/: run it from a source checkout");
+    const { file, text } = nextFile(source[scope], description, scope);
+    writeFileSync(join(dir, file), text, { flag: "wx" });
+    print(`created sql/${scope}/${file}`);
+    return 0;
+  },
+});
 
-/** `migrate new`: the next numbered file from the template; needs no database. */
-export function newMigration({ args, config, source, print }: Context): number {
-  const description = args.positionals[1];
-  const scope = args.values.scope as Scope | undefined;
-  if (!description || (scope !== "tenant" && scope !== "public")) throw new UsageError('migrate new "<description>" --scope tenant|public');
-  const dir = join(config.sqlDir ?? SQL_DIR, scope);
-  if (!existsSync(dir) || dir.startsWith("/$bunfs")) throw new UsageError("migrate new writes into sql/: run it from a source checkout");
-  const { file, text } = nextFile(source[scope], description, scope);
-  writeFileSync(join(dir, file), text, { flag: "wx" });
-  print(`created sql/${scope}/${file}`);
-  return 0;
-}
+export const migrateCommands = [upCommand, downCommand, statusCommand, newCommand];

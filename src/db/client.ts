@@ -1,72 +1,138 @@
-import postgres from "postgres";
+// The database seam, on Bun's built-in PostgreSQL client (chosen by measurement over postgres.js:
+// faster, and it reconnects at once after a PostgreSQL restart; README › The driver). Three doors:
+//   db.sql   a pool for operators' work and tenant lifecycle: migrations, DDL, the registry
+//   db.run   a tenant's API work, on the lanes (lanes.ts), so one stuck tenant stalls nobody else
+//   db.ping  readiness, on a connection of its own, answered within the connect timeout
+import { SQL } from "bun";
 import { COMPILED, ConfigError, type Config } from "../config";
 import { startEmbedded } from "./embedded";
+import { Lanes } from "./lanes";
 
-export type Sql = postgres.Sql;
-/** Anything that runs a query: the pool, a transaction or a reserved connection. */
-export type Db = postgres.ISql;
+/** Anything that runs a query: the pool, a lane, a transaction or a reserved connection. */
+export type Sql = SQL;
 
-export type Database = { sql: Sql; url: string; embedded: boolean; close(): Promise<void> };
+export type PoolConfig = Pick<
+  Config,
+  "dbPoolMax" | "dbPrepare" | "dbMaxLifetime" | "dbIdleTimeout" | "dbStatementTimeoutMs" | "dbLockTimeoutMs" | "dbAcquireTimeoutMs" | "dbConnectTimeoutMs"
+>;
 
-type PoolConfig = Pick<Config, "databaseUrl" | "dbPoolMax" | "dbPrepare" | "dbMaxLifetime" | "dbIdleTimeout">;
-
-/**
- * timestamptz as PostgreSQL prints it in UTC ("2026-11-26 11:39:07.827123+00") → the ISO 8601 string
- * JSON.stringify would give a Date ("2026-11-26T11:39:07.827Z"), without building a Date per value.
- */
-export function isoTimestamp(text: string): string {
-  if (text.length >= 22 && text[10] === " " && text.endsWith("+00")) {
-    const fraction = text.slice(20, -3);
-    return `${text.slice(0, 10)}T${text.slice(11, 19)}.${`${fraction}000`.slice(0, 3)}Z`;
-  }
-  const date = new Date(text);
-  return Number.isNaN(date.getTime()) ? text : date.toISOString();
-}
-
-const timestamptz = {
-  to: 1184,
-  from: [1184],
-  serialize: (value: Date | string) => (value instanceof Date ? value.toISOString() : value),
-  parse: isoTimestamp,
+export type Database = {
+  url: string;
+  embedded: boolean;
+  /** The pool for operators' work (migrations, tenant lifecycle, DDL). */
+  sql: Sql;
+  /** Runs one tenant's API work on its lane: `work(sql, key, ...args)`, where `key` is the tenant's schema (or "public"). */
+  run<A extends unknown[], T>(key: string, work: (sql: Sql, key: string, ...args: A) => Promise<T>, ...args: A): Promise<T>;
+  /** The registry's revision, from a connection of its own; rejects within the connect timeout. */
+  ping(): Promise<number>;
+  close(): Promise<void>;
 };
 
-export function connect(url: string, config: Omit<PoolConfig, "databaseUrl">): Sql {
-  const sql = postgres(url, {
-    max: config.dbPoolMax,
+/** application_name of every connection of this service; lanes and the health connection add a suffix. */
+export const APPLICATION = "tenant-todo";
+
+/**
+ * A pool. Session settings travel as start-up parameters, so they cost no round trip; without
+ * prepared statements (a transaction pooler, which refuses unknown start-up parameters) they are
+ * left to the role (README › PgBouncer).
+ */
+export function connect(url: string, config: PoolConfig, options: { max?: number; name?: string } = {}): Sql {
+  return new SQL(url, {
+    max: options.max ?? config.dbPoolMax,
     prepare: config.dbPrepare,
-    idle_timeout: config.dbIdleTimeout,
+    idleTimeout: config.dbIdleTimeout,
     // Recycling connections bounds what each backend caches per tenant schema (catalog and plans).
-    max_lifetime: config.dbMaxLifetime,
-    connect_timeout: 10,
-    onnotice: () => {},
-    types: { timestamptz },
+    maxLifetime: config.dbMaxLifetime,
+    connectionTimeout: config.dbConnectTimeoutMs / 1000,
     connection: {
-      application_name: "tenant-todo",
+      application_name: options.name ?? APPLICATION,
       TimeZone: "UTC",
-      // LIMIT $n otherwise keeps PostgreSQL re-planning every execution of a prepared list query.
-      // Not sent without prepared statements (PgBouncer transaction mode refuses unknown parameters).
-      ...(config.dbPrepare && { plan_cache_mode: "force_generic_plan" }),
+      ...(config.dbPrepare && {
+        statement_timeout: config.dbStatementTimeoutMs,
+        lock_timeout: config.dbLockTimeoutMs,
+        // An abandoned transaction must not hold a tenant's locks.
+        idle_in_transaction_session_timeout: Math.max(config.dbStatementTimeoutMs, 10_000),
+        // LIMIT $n otherwise keeps PostgreSQL re-planning every execution of a prepared list query.
+        plan_cache_mode: "force_generic_plan",
+      }),
     },
   });
-  return sql as unknown as Sql;
+}
+
+/** The pool, the lanes and the health connection on one URL. */
+export function database(url: string, config: PoolConfig, embedded?: { stop(): Promise<void> }): Database {
+  const sql = connect(url, config);
+  const health = connect(url, config, { max: 1, name: `${APPLICATION}/health` });
+  const lanes = new Lanes(
+    Array.from({ length: config.dbPoolMax }, (_, i) => {
+      const name = `${APPLICATION}/lane${i}/${process.pid}`;
+      return { name, sql: connect(url, config, { max: 1, name }) };
+    }),
+    {
+      acquireMs: config.dbAcquireTimeoutMs,
+      // Ends a lane's session; its queued queries fail at once rather than each waiting out its own timeout.
+      reset: (name) => sql`select pg_terminate_backend(pid) from pg_stat_activity where application_name = ${name}`.then(() => {}),
+    },
+  );
+  let pinging: Promise<number> | undefined;
+  return {
+    url,
+    embedded: Boolean(embedded),
+    sql,
+    run: (key, work, ...args) => lanes.run(key, (lane) => work(lane, key, ...args)),
+    ping() {
+      // One probe at a time: while one hangs (a half-open connection), callers share its deadline.
+      pinging ??= withDeadline(
+        health`select coalesce(max(version), 0)::int as revision from public.schema_migrations`.then((rows) => rows[0].revision as number),
+        config.dbConnectTimeoutMs,
+      ).finally(() => (pinging = undefined));
+      return pinging;
+    },
+    async close() {
+      await Promise.all([sql.close({ timeout: 5 }), health.close({ timeout: 1 }), lanes.close()]);
+      await embedded?.stop();
+    },
+  };
+}
+
+/** Why a connection attempt failed, in words an operator can act on. */
+export function cause(error: unknown): string {
+  const { message, errno, code } = error as { message?: string; errno?: string; code?: string };
+  return `${message ?? String(error)}${errno ? ` (SQLSTATE ${errno})` : code ? ` (${code})` : ""}`;
+}
+
+/**
+ * Waits until the database answers, trying once a second for up to `seconds`, reporting each failed
+ * attempt; then gives up with the last cause.
+ */
+export async function waitUntilReachable(sql: Sql, seconds: number, onRetry: (attempt: number, cause: string) => void) {
+  const deadline = Date.now() + seconds * 1000;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await sql`select 1`;
+      return;
+    } catch (error) {
+      if (Date.now() + 1000 > deadline) throw new Error(`the database did not answer within ${seconds} s: ${cause(error)}`);
+      onRetry(attempt, cause(error));
+      await Bun.sleep(1000);
+    }
+  }
+}
+
+function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: Timer | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
 }
 
 /** The configured PostgreSQL, or the embedded one when none is configured (from source only). */
-export async function openDatabase(config: PoolConfig): Promise<Database> {
+export async function openDatabase(config: PoolConfig & Pick<Config, "databaseUrl">): Promise<Database> {
   if (!config.databaseUrl && COMPILED)
     throw new ConfigError(
       "DATABASE_URL is required: the embedded PostgreSQL is a from-source convenience (bun start); the binary and the container connect to a PostgreSQL you run",
     );
   const embedded = config.databaseUrl ? undefined : await startEmbedded();
-  const url = config.databaseUrl ?? embedded!.url;
-  const sql = connect(url, config);
-  return {
-    sql,
-    url,
-    embedded: Boolean(embedded),
-    async close() {
-      await sql.end({ timeout: 5 });
-      await embedded?.stop();
-    },
-  };
+  return database(config.databaseUrl ?? embedded!.url, config, embedded);
 }

@@ -1,5 +1,5 @@
 // A tenant's tasks. Filters and sorts come from whitelists; values are always parameters.
-import type { Db } from "./client";
+import type { Sql } from "./client";
 import { escapeLike, paged } from "./lists";
 
 export type Priority = "low" | "normal" | "high";
@@ -10,14 +10,15 @@ export type Task = {
   order: number;
   description: string;
   priority: Priority;
-  due_at: string | null;
+  due_at: Date | null;
   assignee_id: number | null;
   tags: string[];
   created_by: number | null;
-  created_at: string;
-  updated_at: string;
+  created_at: Date;
+  updated_at: Date;
 };
-export type TaskInput = Partial<Pick<Task, "title" | "completed" | "order" | "description" | "priority" | "due_at" | "assignee_id" | "tags">>;
+/** What a client may write; dates as ISO 8601 text. */
+export type TaskInput = Partial<Pick<Task, "title" | "completed" | "order" | "description" | "priority" | "assignee_id" | "tags"> & { due_at: string | null }>;
 
 export const TASK_SORTS = ["order", "created_at", "due_at", "priority"] as const;
 export type TaskQuery = {
@@ -33,63 +34,61 @@ export type TaskQuery = {
   offset: number;
 };
 
-const COLUMNS = ["id", "title", "completed", "order", "description", "priority", "due_at", "assignee_id", "tags", "created_by", "created_at", "updated_at"];
+const COLUMNS = `id, title, completed, "order", description, priority, due_at, assignee_id, tags, created_by, created_at, updated_at`;
 const WRITABLE = ["title", "completed", "order", "description", "priority", "due_at", "assignee_id", "tags"] as const;
 
-function matching(db: Db, query: TaskQuery) {
+function matching(sql: Sql, query: TaskQuery) {
   const q = query.q ? escapeLike(query.q) : undefined;
-  return db`where true
-    ${query.completed === undefined ? db`` : db`and completed = ${query.completed}`}
-    ${query.assignee === undefined ? db`` : db`and assignee_id = ${query.assignee}`}
-    ${q ? db`and (title ilike ${q} or description ilike ${q})` : db``}
-    ${query.tag ? db`and tags @> array[${query.tag}]::text[]` : db``}
-    ${query.due_before ? db`and due_at < ${query.due_before}` : db``}
-    ${query.due_after ? db`and due_at > ${query.due_after}` : db``}`;
+  return sql`where true
+    ${query.completed === undefined ? sql`` : sql`and completed = ${query.completed}`}
+    ${query.assignee === undefined ? sql`` : sql`and assignee_id = ${query.assignee}`}
+    ${q ? sql`and (title ilike ${q} or description ilike ${q})` : sql``}
+    ${query.tag ? sql`and tags @> array[${query.tag}]::text[]` : sql``}
+    ${query.due_before ? sql`and due_at < ${query.due_before}` : sql``}
+    ${query.due_after ? sql`and due_at > ${query.due_after}` : sql``}`;
 }
 
-function ordering(db: Db, query: TaskQuery) {
-  const direction = query.desc ? db`desc` : db`asc`;
-  const key = query.sort === "priority" ? db`array_position(array['low','normal','high'], priority)` : db(query.sort);
-  return db`order by ${key} ${direction} nulls last, id ${direction}`;
+function ordering(sql: Sql, query: TaskQuery) {
+  const direction = query.desc ? sql`desc` : sql`asc`;
+  const key = query.sort === "priority" ? sql`array_position(array['low','normal','high'], priority)` : sql(query.sort);
+  return sql`order by ${key} ${direction} nulls last, id ${direction}`;
 }
 
-export async function listTasks(db: Db, schema: string, query: TaskQuery): Promise<{ rows: Task[]; total: number }> {
-  const fetched = await db<Task[]>`
-    select ${db(COLUMNS)} from ${db(schema)}.tasks ${matching(db, query)}
-    ${ordering(db, query)}
+export async function listTasks(sql: Sql, schema: string, query: TaskQuery): Promise<{ rows: Task[]; total: number }> {
+  const fetched = await sql<Task[]>`
+    select ${sql.unsafe(COLUMNS)} from ${sql(schema)}.tasks ${matching(sql, query)}
+    ${ordering(sql, query)}
     limit ${query.limit + 1} offset ${query.offset}`;
-  return paged(fetched, query, async () => (await db<{ n: number }[]>`select count(*)::int as n from ${db(schema)}.tasks ${matching(db, query)}`)[0]!.n);
+  return paged(fetched, query, async () => (await sql<{ n: number }[]>`select count(*)::int as n from ${sql(schema)}.tasks ${matching(sql, query)}`)[0]!.n);
 }
 
-export async function taskById(db: Db, schema: string, id: number): Promise<Task | undefined> {
-  const [row] = await db<Task[]>`select ${db(COLUMNS)} from ${db(schema)}.tasks where id = ${id}`;
+export async function taskById(sql: Sql, schema: string, id: number): Promise<Task | undefined> {
+  const [row] = await sql<Task[]>`select ${sql.unsafe(COLUMNS)} from ${sql(schema)}.tasks where id = ${id}`;
   return row;
 }
 
 export type NewTask = TaskInput & { title: string; created_by: number | null };
 
 /** Rows share the first row's columns; a column it leaves out takes its default. */
-export async function insertTasks(db: Db, schema: string, tasks: NewTask[]): Promise<Task[]> {
+export async function insertTasks(sql: Sql, schema: string, tasks: NewTask[]): Promise<Task[]> {
   if (tasks.length === 0) return [];
   const columns = [...WRITABLE, "created_by"].filter((c) => tasks[0]![c as keyof NewTask] !== undefined);
-  return db<Task[]>`insert into ${db(schema)}.tasks ${db(tasks, columns as (keyof NewTask)[])} returning ${db(COLUMNS)}`;
+  return sql<Task[]>`insert into ${sql(schema)}.tasks ${sql(tasks, ...(columns as (keyof NewTask)[]))} returning ${sql.unsafe(COLUMNS)}`;
 }
 
-export async function updateTask(db: Db, schema: string, id: number, changes: TaskInput): Promise<Task | undefined> {
+export async function updateTask(sql: Sql, schema: string, id: number, changes: TaskInput): Promise<Task | undefined> {
   const keys = WRITABLE.filter((k) => changes[k] !== undefined);
-  if (keys.length === 0) return taskById(db, schema, id);
-  const [row] = await db<Task[]>`
-    update ${db(schema)}.tasks set ${db(changes, keys)}, updated_at = now()
-    where id = ${id} returning ${db(COLUMNS)}`;
+  if (keys.length === 0) return taskById(sql, schema, id);
+  const [row] = await sql<Task[]>`
+    update ${sql(schema)}.tasks set ${sql(changes, ...keys)}, updated_at = now()
+    where id = ${id} returning ${sql.unsafe(COLUMNS)}`;
   return row;
 }
 
-export async function deleteTask(db: Db, schema: string, id: number): Promise<boolean> {
-  const rows = await db`delete from ${db(schema)}.tasks where id = ${id} returning id`;
-  return rows.length > 0;
+export async function deleteTask(sql: Sql, schema: string, id: number): Promise<boolean> {
+  return (await sql`delete from ${sql(schema)}.tasks where id = ${id}`).count > 0;
 }
 
-export async function clearTasks(db: Db, schema: string, completed?: boolean): Promise<number> {
-  const rows = await db`delete from ${db(schema)}.tasks ${completed === undefined ? db`` : db`where completed = ${completed}`} returning id`;
-  return rows.length;
+export async function clearTasks(sql: Sql, schema: string, completed?: boolean): Promise<number> {
+  return (await sql`delete from ${sql(schema)}.tasks ${completed === undefined ? sql`` : sql`where completed = ${completed}`}`).count;
 }

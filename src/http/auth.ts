@@ -4,7 +4,6 @@ import type { Deps } from "../app";
 import { userById } from "../db/users";
 import { Unauthorized } from "../errors";
 import { login, logout, register, type SignedIn } from "../services/auth";
-import { AuthCache } from "../services/cache";
 import { errorResponses } from "./errors";
 import { guards } from "./guards";
 import { Email, Registration } from "../models";
@@ -14,14 +13,14 @@ function present({ token, expires_at, tenant, user }: SignedIn) {
 }
 
 export const authRoutes = (deps: Deps) => {
-  const { sql, source, config, cache } = deps;
+  const { db, source, config } = deps;
   return new Elysia({ prefix: "/auth", detail: { tags: ["auth"], responses: errorResponses(400, 401, 403, 409, 413, 422) } })
     .use(guards(deps))
     .post(
       "/register",
       async ({ body, set }) => {
         set.status = 201;
-        return present(await register(sql, source.tenant, body, config.tokenTtlHours));
+        return present(await register(deps, source.tenant, body, config.tokenTtlHours));
       },
       {
         body: Registration,
@@ -29,7 +28,7 @@ export const authRoutes = (deps: Deps) => {
         detail: { summary: "Create a company (tenant) with its first admin, and sign in", security: [] },
       },
     )
-    .post("/login", async ({ body }) => present(await login(sql, body, config.tokenTtlHours)), {
+    .post("/login", async ({ body }) => present(await login(deps, body, config.tokenTtlHours)), {
       body: t.Object({ email: Email, password: t.String({ maxLength: 200 }) }, { additionalProperties: false }),
       parse: "json",
       detail: { summary: "Sign in; the tenant comes from the account", security: [] },
@@ -37,8 +36,7 @@ export const authRoutes = (deps: Deps) => {
     .post(
       "/logout",
       async ({ tenant, token, status }) => {
-        await logout(sql, tenant.schema, token);
-        cache.sessions.delete(AuthCache.sessionKey(tenant.schema, token));
+        await logout(deps, tenant.schema, token);
         return status(204, undefined);
       },
       { auth: true, detail: { summary: "Revoke this token", security: [{ tenant: [], bearer: [] }] } },
@@ -46,7 +44,7 @@ export const authRoutes = (deps: Deps) => {
     .get(
       "/me",
       async ({ tenant, user }) => {
-        const me = await userById(sql, tenant.schema, user.id);
+        const me = await db.run(tenant.schema, userById, user.id);
         if (!me) throw new Unauthorized("this user no longer exists");
         return { user: me, tenant: { name: tenant.name, schema: tenant.schema } };
       },

@@ -3,29 +3,24 @@
 import { Elysia, t } from "elysia";
 import type { Deps } from "../app";
 import { SCHEMA_PATTERN } from "../db/names";
-import { Invalid } from "../errors";
-import { fleetStatus, migrateAll, migrateTenant, withStatus } from "../migrator/fleet";
-import { status as schemaStatus } from "../migrator/migrator";
-import { createWithAdmin } from "../services/auth";
-import { createTenant, dropTenant, getTenant, setStatus } from "../services/tenants";
-import { errorResponses, problem } from "./errors";
-import { refuseOperator } from "./guards";
+import { AppError } from "../errors";
+import { fleetStatus, migrateAll, withStatus } from "../migrator/fleet";
+import { schemaStatus } from "../migrator/migrator";
+import { authorizeOperator, createWithAdmin } from "../services/auth";
+import { createTenant, dropTenant, getTenant, migrateOne, setStatus } from "../services/tenants";
+import { errorResponses } from "./errors";
 import { NewTenant, oneOf } from "../models";
 
 const SchemaParams = t.Object({ schema: t.String({ description: "the tenant's schema name" }) });
 
 export const ccRoutes = (deps: Deps) => {
-  const { sql, source, config, cache } = deps;
+  const { db: { sql }, source, config, cache } = deps;
   const local = source.tenant;
   return (
     new Elysia({ prefix: "/cc", detail: { tags: ["control"], security: [{ admin: [] }], responses: errorResponses(400, 401, 404, 409, 422, 503) } })
       // Before routing and validation: without the token, nothing about /cc is parsed or revealed.
-      .onRequest(({ request, status, set }) => {
-        if (!isControlPath(request.url)) return;
-        const refused = refuseOperator(config.adminToken, request.headers.get("authorization") ?? undefined, "cc_disabled");
-        if (!refused) return;
-        if (refused[0] === 401) set.headers["www-authenticate"] = 'Bearer realm="tenant-todo-operator"';
-        return status(...refused);
+      .onRequest(({ request }) => {
+        if (isControlPath(request.url)) authorizeOperator(config.adminToken, request.headers.get("authorization") ?? undefined, "cc_disabled");
       })
       .get("/tenants", () => fleetStatus(sql, local), {
         detail: { summary: "Every tenant with its revision, the head, pending files and count, and any drift (from the registry)" },
@@ -44,18 +39,16 @@ export const ccRoutes = (deps: Deps) => {
         "/tenants/:schema",
         async ({ params }) => {
           const tenant = await getTenant(sql, params.schema);
-          const { applied, error } = await schemaStatus(sql, tenant.schema, local);
-          return { ...withStatus(tenant, local), applied, ...(error && { drift: error }) };
+          const { applied, interrupted, error } = await schemaStatus(sql, tenant.schema, local);
+          return { ...withStatus(tenant, local), applied, ...(interrupted && { interrupted }), ...(error && { drift: error }) };
         },
         { params: SchemaParams, detail: { summary: "One tenant with the migrations applied to its schema (read from the schema)" } },
       )
       .delete(
         "/tenants/:schema",
         async ({ params, query, status }) => {
-          if (query.confirm !== params.schema)
-            return status(400, problem("confirmation_required", `dropping deletes every row of the tenant: add ?confirm=<schema>`));
-          await dropTenant(sql, params.schema);
-          cache.evictTenant(params.schema);
+          if (query.confirm !== params.schema) throw new AppError(400, "confirmation_required", "dropping deletes every row of the tenant: add ?confirm=<schema>");
+          await dropTenant(sql, params.schema, cache);
           return status(204, undefined);
         },
         {
@@ -66,11 +59,7 @@ export const ccRoutes = (deps: Deps) => {
       )
       .post(
         "/tenants/:schema/migrate",
-        async ({ params, body }) => {
-          await getTenant(sql, params.schema);
-          if (body?.to !== undefined && body.to > local.length) throw new Invalid(`no migration ${body.to}: the head is ${local.length}`, [{ path: "/to" }]);
-          return migrateTenant(sql, local, params.schema, { to: body?.to, dryRun: body?.dry_run });
-        },
+        ({ params, body }) => migrateOne(sql, local, params.schema, { to: body?.to, dryRun: body?.dry_run, limits: config.migrate }),
         {
           params: SchemaParams,
           body: t.Optional(t.Object({ to: t.Optional(t.Integer({ minimum: 0 })), dry_run: t.Optional(t.Boolean()) }, { additionalProperties: false })),
@@ -79,11 +68,7 @@ export const ccRoutes = (deps: Deps) => {
       )
       .post(
         "/tenants/:schema/:action",
-        async ({ params }) => {
-          const tenant = await setStatus(sql, params.schema, params.action === "suspend" ? "suspended" : "active");
-          cache.evictTenant(tenant.schema);
-          return withStatus(tenant, local);
-        },
+        async ({ params }) => withStatus(await setStatus(sql, cache, params.schema, params.action === "suspend" ? "suspended" : "active"), local),
         {
           params: t.Object({ schema: t.String(), action: oneOf(["suspend", "resume"]) }),
           detail: { summary: "Suspend (its API answers 403, data kept) or resume a tenant" },
@@ -97,6 +82,7 @@ export const ccRoutes = (deps: Deps) => {
             dryRun: body?.dry_run,
             concurrency: body?.concurrency ?? Math.max(1, Math.floor(config.dbPoolMax / 2)),
             schemas: body?.schemas,
+            limits: config.migrate,
           }),
         {
           body: t.Optional(

@@ -1,12 +1,16 @@
-// Every failure leaves as { error: { code, message, details? } }, mapped here and only here:
-// our AppErrors, Elysia's own (validation, parse, not found) and driver errors by SQLSTATE.
+// Every failure leaves as { error: { code, message, details? } }, mapped here and only here: our
+// AppErrors (thrown by guards, services and routes alike), Elysia's own (validation, parse, not
+// found), and the database's, by SQLSTATE. 401 always carries the one Bearer challenge; 503 a Retry-After.
+import { SQL } from "bun";
 import { Elysia, ValidationError } from "elysia";
-import postgres from "postgres";
-import { AppError } from "../errors";
+import { PoolTimeout } from "../db/lanes";
+import { AppError, Unavailable } from "../errors";
 import type { Logger } from "../log";
-import { MigrationError } from "../migrator/errors";
+import { InvalidTarget, MigrationError } from "../migrator/errors";
 
 export type Problem = { error: { code: string; message: string; details?: unknown } };
+
+export const CHALLENGE = 'Bearer realm="tenant-todo"';
 
 export function problem(code: string, message: string, details?: unknown): Problem {
   return { error: details === undefined ? { code, message } : { code, message, details } };
@@ -17,60 +21,71 @@ export function errorResponses(...statuses: number[]) {
   return Object.fromEntries(statuses.map((s) => [String(s), { $ref: `#/components/responses/${s}` }]));
 }
 
-const BAD_INPUT = new Set(["22P02", "22001", "22003", "22007", "22008", "22023", "23502", "23514", "2201X", "2201W"]);
-const UNAVAILABLE = /^(08|53|57P0)/;
-
 /** "Key (email)=(a@b.c) already exists." → "email" */
 function keyColumn(detail: string | undefined): string | undefined {
   return detail ? /^Key \(([^)]+)\)=/.exec(detail)?.[1] : undefined;
 }
 
-function fromPostgres(error: postgres.PostgresError): [number, Problem] {
+const unavailable = new Unavailable("database_unavailable", "the database is unavailable, try again shortly");
+
+/** A database error as the AppError it means; undefined for a bug (→ 500). */
+export function fromDatabase(error: SQL.PostgresError): AppError | undefined {
+  const state = error.errno;
+  // Errors Bun raises itself (no SQLSTATE) are about the connection: refused, closed, timed out.
+  if (!state) return error.code.startsWith("ERR_POSTGRES_CONNECTION") || error.code.endsWith("_TIMEOUT") ? unavailable : undefined;
   const column = keyColumn(error.detail);
-  if (error.code === "23505" || error.code === "42P06")
-    return [409, problem("conflict", `${column ?? "that name"} is already taken`, column ? [{ path: `/${column}` }] : undefined)];
-  if (error.code === "23503")
-    return [422, problem("validation_failed", `${column ?? "a referenced record"} does not exist`, column ? [{ path: `/${column}` }] : undefined)];
-  if (BAD_INPUT.has(error.code)) return [422, problem("validation_failed", "a value is out of range or malformed")];
-  if (error.code === "3F000") return [404, problem("not_found", "tenant not found")];
-  if (UNAVAILABLE.test(error.code)) return [503, problem("unavailable", "the database is unavailable, try again")];
-  return [500, problem("internal", "internal error")];
+  const at = column ? [{ path: `/${column}` }] : undefined;
+  if (state === "23505" || state === "42P06") return new AppError(409, "conflict", `${column ?? "that name"} is already taken`, at);
+  if (state === "23503") return new AppError(422, "validation_failed", `${column ?? "a referenced record"} does not exist`, at);
+  // Data exceptions (22: bad text, out-of-range numbers and dates…) and check/not-null violations: the input.
+  if (state.startsWith("22") || state === "23502" || state === "23514") return new AppError(422, "validation_failed", "a value is out of range or malformed");
+  // The schema or its tables are gone: the tenant was dropped (by another instance) since it was cached.
+  if (state === "3F000" || state === "42P01") return new AppError(404, "tenant_not_found", "tenant not found");
+  if (state === "55P03") return new Unavailable("lock_timeout", "this tenant's data is locked by other work; try again shortly");
+  if (state === "57014") return new Unavailable("statement_timeout", "the query took too long; try again shortly");
+  if (state === "40001" || state === "40P01") return new Unavailable("transaction_conflict", "a concurrent change conflicted with this one; try again");
+  // Connection (08), resources and "too many clients" (53), shutdown and restart (57P0x).
+  if (/^(08|53|57P0)/.test(state)) return unavailable;
+  return undefined;
 }
 
-function fromValidation(error: ValidationError): [number, Problem] {
+function fromValidation(error: ValidationError): AppError {
   const details = error.all.map((e) => {
     const allowed = "schema" in e ? (e.schema as { enum?: string[] }).enum : undefined;
+    // The message names the rule, never the rejected value.
     return { path: "path" in e ? e.path : "", message: allowed ? `must be one of: ${allowed.join(", ")}` : e.message };
   });
-  if (error.type === "headers") return [400, problem("invalid_header", "a request header is malformed", details)];
-  if (error.type === "params") return [404, problem("not_found", "no such resource")];
-  return [422, problem("validation_failed", `the request ${error.type} is invalid`, details)];
+  if (error.type === "headers") return new AppError(400, "invalid_header", "a request header is malformed", details);
+  if (error.type === "params") return new AppError(404, "not_found", "no such resource");
+  return new AppError(422, "validation_failed", `the request ${error.type} is invalid`, details);
 }
 
-export function toProblem(code: string | number, error: unknown): [number, Problem] {
-  if (error instanceof AppError) return [error.status, problem(error.code, error.message, error.details)];
-  if (error instanceof MigrationError) return [409, problem("migration_failed", error.message, error.where)];
+/** Any error as the AppError it means, or undefined for a bug. */
+export function toAppError(code: string | number, error: unknown): AppError | undefined {
+  if (error instanceof AppError) return error;
+  if (error instanceof InvalidTarget) return new AppError(422, "validation_failed", error.message, [{ path: "/to" }]);
+  if (error instanceof MigrationError) return new AppError(409, "migration_failed", error.message, error.where);
   if (error instanceof ValidationError) return fromValidation(error);
-  if (error instanceof postgres.PostgresError) return fromPostgres(error);
-  if (code === "PARSE") return [400, problem("malformed_body", "the request body is not valid JSON")];
-  if (code === "NOT_FOUND") return [404, problem("not_found", "no such route")];
-  return [500, problem("internal", "internal error")];
+  if (error instanceof SQL.PostgresError) return fromDatabase(error);
+  if (error instanceof PoolTimeout) return new Unavailable("pool_timeout", `${error.message}; try again shortly`);
+  if (code === "PARSE") return new AppError(400, "malformed_body", "the request body is not valid JSON");
+  if (code === "NOT_FOUND") return new AppError(404, "not_found", "no such route");
+  return undefined;
 }
 
 export const errors = (log: Logger, bodyLimit: number) =>
   new Elysia({ name: "errors" })
-    .onRequest(({ request, set }) => {
-      // Refused before the body is read; Bun's maxRequestBodySize stops bodies without a length.
+    // Refused before the body is read; Bun's maxRequestBodySize stops bodies without a length.
+    .onRequest(({ request }) => {
       const length = Number(request.headers.get("content-length") ?? 0);
-      if (length > bodyLimit) {
-        set.status = 413;
-        return problem("payload_too_large", `the request body exceeds ${bodyLimit} bytes`);
-      }
+      if (length > bodyLimit) throw new AppError(413, "payload_too_large", `the request body exceeds ${bodyLimit} bytes`);
     })
     .onError({ as: "global" }, ({ code, error, set, request }) => {
-      const [status, body] = toProblem(code, error);
-      if (status >= 500) log.error("request failed", { method: request.method, url: new URL(request.url).pathname, error: String(error) });
-      if (status === 401) set.headers["www-authenticate"] = 'Bearer realm="tenant-todo"';
+      const known = toAppError(code, error);
+      if (!known) log.error("request failed", { method: request.method, url: new URL(request.url).pathname, error: String(error) });
+      const { status, code: name, message, details } = known ?? new AppError(500, "internal", "internal error");
+      if (status === 401) set.headers["www-authenticate"] = CHALLENGE;
+      if (known instanceof Unavailable) set.headers["retry-after"] = String(known.retryAfter);
       set.status = status;
-      return body;
+      return problem(name, message, details);
     });

@@ -1,22 +1,21 @@
-// Liveness (the process answers) and readiness (the database answers and the registry is at head).
+// Liveness (the process answers) and readiness (the database answers, on a connection of its own,
+// within the connect timeout, and the registry is at head).
 import { Elysia } from "elysia";
 import type { Deps } from "../app";
-import { problem } from "./errors";
+import { AppError, Unavailable } from "../errors";
 
-export const healthRoutes = ({ sql, source }: Deps) =>
+export const healthRoutes = ({ db, source }: Deps) =>
   new Elysia({ prefix: "/health", detail: { tags: ["health"] } })
     .get("/", () => ({ status: "ok" }), { detail: { summary: "Liveness" } })
     .get(
       "/db",
-      async ({ status }) => {
+      async () => {
         const head = source.public.length;
-        try {
-          const [row] = await sql`select coalesce(max(version), 0)::int as revision from public.schema_migrations`;
-          if (row!.revision !== head) return status(503, problem("not_ready", `the registry is at ${row!.revision}, head is ${head}`));
-          return { status: "ok", registry: { revision: row!.revision, head } };
-        } catch {
-          return status(503, problem("unavailable", "the database is unavailable"));
-        }
+        const revision = await db.ping().catch(() => {
+          throw new Unavailable("database_unavailable", "the database is unavailable");
+        });
+        if (revision !== head) throw new AppError(503, "not_ready", `the registry is at ${revision}, head is ${head}`);
+        return { status: "ok", registry: { revision, head } };
       },
       { detail: { summary: "Readiness: database reachable, registry migrated" } },
     );

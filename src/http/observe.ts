@@ -3,8 +3,9 @@
 import { Elysia } from "elysia";
 import type { Deps } from "../app";
 import { isSchemaName } from "../db/names";
-import { problem } from "./errors";
-import { refuseOperator } from "./guards";
+import { APPLICATION } from "../db/client";
+import { AppError } from "../errors";
+import { authorizeOperator } from "../services/auth";
 
 const BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
 
@@ -42,7 +43,7 @@ export class Metrics {
 
 const started = new WeakMap<Request, number>();
 
-export const observe = ({ config, sql, cache, log, metrics }: Deps) =>
+export const observe = ({ config, db: { sql }, cache, log, metrics }: Deps) =>
   new Elysia({ name: "observe", seed: metrics })
     .onRequest(({ request }) => {
       started.set(request, performance.now());
@@ -60,15 +61,14 @@ export const observe = ({ config, sql, cache, log, metrics }: Deps) =>
     })
     .get(
       "/metrics",
-      async ({ headers, status, set }) => {
-        if (config.metrics === "off") return status(404, problem("not_found", "no such route"));
-        const refused = config.metrics === "token" && refuseOperator(config.adminToken, headers.authorization, "metrics_disabled");
-        if (refused) return status(...refused);
+      async ({ headers, set }) => {
+        if (config.metrics === "off") throw new AppError(404, "not_found", "no such route");
+        if (config.metrics === "token") authorizeOperator(config.adminToken, headers.authorization, "metrics_disabled");
         const [tenants, connections] = await Promise.all([
           sql<{ status: string; n: number }[]>`select status, count(*)::int as n from public.tenants group by status`,
           sql<{ state: string; n: number }[]>`
             select coalesce(state, 'unknown') as state, count(*)::int as n from pg_stat_activity
-            where application_name = 'tenant-todo' and datname = current_database() group by 1`,
+            where application_name like ${`${APPLICATION}%`} and datname = current_database() group by 1`,
         ]);
         set.headers["content-type"] = "text/plain; version=0.0.4";
         return metrics.render({

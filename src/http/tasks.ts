@@ -3,9 +3,9 @@
 import { Elysia, t } from "elysia";
 import type { Deps } from "../app";
 import { TASK_SORTS, clearTasks, deleteTask, insertTasks, listTasks, taskById, updateTask, type Task } from "../db/tasks";
-import { NotFound } from "../errors";
+import { Forbidden, NotFound } from "../errors";
 import { oneOf } from "../models";
-import { errorResponses, problem } from "./errors";
+import { errorResponses } from "./errors";
 import { guards } from "./guards";
 import { IdParams, PageQuery, origin, page, pageHeaders, rowId, sortParam, sorting } from "./params";
 
@@ -57,19 +57,14 @@ function present(base: string, task: Task) {
 }
 
 export const taskRoutes = (deps: Deps) => {
-  const { sql } = deps;
+  const { db } = deps;
   return new Elysia({ prefix: "/tasks", detail: { tags: ["tasks"], security: [{ tenant: [], bearer: [] }], responses: errorResponses(400, 401, 403, 404, 413, 422) } })
     .use(guards(deps))
     .get(
       "/",
       async ({ tenant, query, request, set }) => {
         const { limit, offset } = page(query);
-        const { rows, total } = await listTasks(sql, tenant.schema, {
-          ...query,
-          ...sorting(query.sort, "order"),
-          limit,
-          offset,
-        });
+        const { rows, total } = await db.run(tenant.schema, listTasks, { ...query, ...sorting(query.sort, "order"), limit, offset });
         const base = origin(request);
         Object.assign(set.headers, pageHeaders(request.url, base, total, limit, offset));
         return rows.map((task) => present(base, task));
@@ -79,7 +74,7 @@ export const taskRoutes = (deps: Deps) => {
     .post(
       "/",
       async ({ tenant, user, body, request, set }) => {
-        const [task] = await insertTasks(sql, tenant.schema, [{ ...body, created_by: user.id }]);
+        const [task] = await db.run(tenant.schema, insertTasks, [{ ...body, created_by: user.id }]);
         const created = present(origin(request), task!);
         set.status = 201;
         set.headers.location = created.url;
@@ -90,9 +85,8 @@ export const taskRoutes = (deps: Deps) => {
     .delete(
       "/",
       async ({ tenant, user, query, status }) => {
-        if (query.completed !== true && user.role !== "admin")
-          return status(403, problem("forbidden", "only admins may clear every task; members may clear ?completed=true"));
-        await clearTasks(sql, tenant.schema, query.completed);
+        if (query.completed !== true && user.role !== "admin") throw new Forbidden("only admins may clear every task; members may clear ?completed=true");
+        await db.run(tenant.schema, clearTasks, query.completed);
         return status(204, undefined);
       },
       {
@@ -104,7 +98,7 @@ export const taskRoutes = (deps: Deps) => {
     .get(
       "/:id",
       async ({ tenant, params, request }) => {
-        const task = await taskById(sql, tenant.schema, rowId(params.id, "task"));
+        const task = await db.run(tenant.schema, taskById, rowId(params.id, "task"));
         if (!task) throw new NotFound(`task ${params.id}`);
         return present(origin(request), task);
       },
@@ -113,7 +107,7 @@ export const taskRoutes = (deps: Deps) => {
     .patch(
       "/:id",
       async ({ tenant, params, body, request }) => {
-        const task = await updateTask(sql, tenant.schema, rowId(params.id, "task"), body);
+        const task = await db.run(tenant.schema, updateTask, rowId(params.id, "task"), body);
         if (!task) throw new NotFound(`task ${params.id}`);
         return present(origin(request), task);
       },
@@ -122,7 +116,7 @@ export const taskRoutes = (deps: Deps) => {
     .delete(
       "/:id",
       async ({ tenant, params, status }) => {
-        if (!(await deleteTask(sql, tenant.schema, rowId(params.id, "task")))) throw new NotFound(`task ${params.id}`);
+        if (!(await db.run(tenant.schema, deleteTask, rowId(params.id, "task")))) throw new NotFound(`task ${params.id}`);
         return status(204, undefined);
       },
       { auth: true, params: IdParams, detail: { summary: "Delete a task" } },

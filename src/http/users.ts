@@ -15,14 +15,14 @@ const UserQuery = t.Object(
 );
 
 export const userRoutes = (deps: Deps) => {
-  const { sql, cache } = deps;
+  const { db } = deps;
   return new Elysia({ prefix: "/users", detail: { tags: ["users"], security: [{ tenant: [], bearer: [] }], responses: errorResponses(400, 401, 403, 404, 409, 413, 422) } })
     .use(guards(deps))
     .get(
       "/",
       async ({ tenant, query, request, set }) => {
         const { limit, offset } = page(query);
-        const { rows, total } = await listUsers(sql, tenant.schema, { ...query, ...sorting(query.sort, "created_at"), limit, offset });
+        const { rows, total } = await db.run(tenant.schema, listUsers, { ...query, ...sorting(query.sort, "created_at"), limit, offset });
         Object.assign(set.headers, pageHeaders(request.url, origin(request), total, limit, offset));
         return rows;
       },
@@ -31,7 +31,7 @@ export const userRoutes = (deps: Deps) => {
     .get(
       "/:id",
       async ({ tenant, params }) => {
-        const user = await userById(sql, tenant.schema, rowId(params.id, "user"));
+        const user = await db.run(tenant.schema, userById, rowId(params.id, "user"));
         if (!user) throw new NotFound(`user ${params.id}`);
         return user;
       },
@@ -41,24 +41,19 @@ export const userRoutes = (deps: Deps) => {
       "/",
       async ({ tenant, body, set }) => {
         set.status = 201;
-        return createUser(sql, tenant, body);
+        return createUser(deps, tenant, body);
       },
       { admin: true, body: NewUser, parse: "json", detail: { summary: "Create a user (admin)" } },
     )
     .patch(
       "/:id",
-      async ({ tenant, user, params, body }) => {
-        const changed = await patchUser(sql, tenant.schema, user, rowId(params.id, "user"), body);
-        cache.evictUser(tenant.schema, changed.id);
-        return changed;
-      },
+      ({ tenant, user, token, params, body }) => patchUser(deps, { tenant, user, token }, rowId(params.id, "user"), body),
       { auth: true, params: IdParams, body: UserPatch, parse: "json", detail: { summary: "Change a user (admins: anyone; members: their own name and password)" } },
     )
     .delete(
       "/:id",
-      async ({ tenant, user, params, status }) => {
-        const removed = await removeUser(sql, tenant.schema, user, rowId(params.id, "user"));
-        cache.evictUser(tenant.schema, removed.id);
+      async ({ tenant, user, token, params, status }) => {
+        await removeUser(deps, { tenant, user, token }, rowId(params.id, "user"));
         return status(204, undefined);
       },
       { admin: true, params: IdParams, detail: { summary: "Delete a user (admin); their sessions end" } },

@@ -9,3 +9,8 @@ export class MigrationError extends Error {
     super(message, options);
   }
 }
+
+/** A revision that does not exist, or one a schema is already past: the caller asked for the impossible. */
+export class InvalidTarget extends MigrationError {
+  override name = "InvalidTarget";
+}

@@ -1,5 +1,6 @@
 // Pure migration logic: parsing, ordering, checksums and the applied-vs-local diff. No I/O here.
-import { MigrationError } from "./errors";
+import { sha256 } from "../digest";
+import { InvalidTarget, MigrationError } from "./errors";
 
 export type Scope = "public" | "tenant";
 
@@ -17,10 +18,6 @@ export type Applied = Readonly<{ version: number; name: string; checksum: string
 
 const FILE_NAME = /^(\d{4})_([a-z0-9_]+)\.sql$/;
 const MARKER = /^--\s*migrate:(up|down|no-transaction)\s*$/i;
-
-export function sha256(text: string): string {
-  return new Bun.CryptoHasher("sha256").update(text).digest("hex");
-}
 
 function isBlank(text: string): boolean {
   return text.split("\n").every((line) => /^\s*(--.*)?$/.test(line));
@@ -54,7 +51,7 @@ export function parseMigration(file: string, text: string): Migration {
     up,
     down: down && !isBlank(down) ? down : undefined,
     transaction,
-    checksum: sha256(transaction ? up : `${up}\n-- migrate:no-transaction`),
+    checksum: sha256(transaction ? up : `${up}\n-- migrate:no-transaction`, "hex"),
   });
 }
 
@@ -78,7 +75,7 @@ export function checkSequence(migrations: Migration[]): Migration[] {
 export function pending(local: readonly Migration[], applied: readonly Applied[], schema: string, to?: number): Migration[] {
   const head = local.length;
   if (to !== undefined && (to < 0 || to > head))
-    throw new MigrationError(`no migration ${to} (the head is ${head})`, { schema });
+    throw new InvalidTarget(`no migration ${to} (the head is ${head})`, { schema });
   const sorted = [...applied].sort((a, b) => a.version - b.version);
   sorted.forEach((a, i) => {
     const m = local.find((l) => l.version === a.version);
@@ -98,7 +95,7 @@ export function pending(local: readonly Migration[], applied: readonly Applied[]
 
 /** One checksum for the first `revision` files; the registry keeps it so drift shows without opening every schema. */
 export function chainChecksum(migrations: readonly { checksum: string }[], revision = migrations.length): string {
-  return revision === 0 ? "" : sha256(migrations.slice(0, revision).map((m) => m.checksum).join("\n"));
+  return revision === 0 ? "" : sha256(migrations.slice(0, revision).map((m) => m.checksum).join("\n"), "hex");
 }
 
 export function slug(description: string): string {

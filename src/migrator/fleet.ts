@@ -3,7 +3,7 @@
 import type { Sql } from "../db/client";
 import { listTenants, setRevision, tenantBySchema, type Tenant } from "../db/tenants";
 import { chainChecksum, type Migration } from "./files";
-import { down, up, type UpResult } from "./migrator";
+import { down, up, type Limits, type UpResult } from "./migrator";
 
 export type TenantReport = UpResult & { error?: string };
 export type FleetReport = {
@@ -42,11 +42,11 @@ export async function fleetStatus(sql: Sql, local: readonly Migration[]) {
 }
 
 /** up/down for one tenant, keeping the registry's copy of its revision in step. */
-export function migrateTenant(sql: Sql, local: readonly Migration[], schema: string, options: { to?: number; dryRun?: boolean } = {}) {
+export function migrateTenant(sql: Sql, local: readonly Migration[], schema: string, options: { to?: number; dryRun?: boolean; limits?: Limits } = {}) {
   return up(sql, schema, local, { ...options, onApplied: setRevision });
 }
 
-export function revertTenant(sql: Sql, local: readonly Migration[], schema: string, options: { steps?: number; dryRun?: boolean } = {}) {
+export function revertTenant(sql: Sql, local: readonly Migration[], schema: string, options: { steps?: number; dryRun?: boolean; limits?: Limits } = {}) {
   return down(sql, schema, local, { ...options, onApplied: setRevision });
 }
 
@@ -69,6 +69,7 @@ export async function migrateAll(
   options: {
     dryRun?: boolean;
     concurrency?: number;
+    limits?: Limits;
     /** Only these tenants (a canary); default: all of them. */
     schemas?: readonly string[];
     onProgress?: (report: TenantReport, done: number, total: number) => void;
@@ -79,10 +80,10 @@ export async function migrateAll(
   const atHead = chainChecksum(local);
   const behind = tenants.filter((t) => t.revision !== local.length || t.checksum !== atHead);
   let done = 0;
-  const reports = await mapLimit(behind, options.concurrency ?? sql.options.max, async (tenant) => {
+  const reports = await mapLimit(behind, options.concurrency ?? sql.options.max ?? 4, async (tenant) => {
     let report: TenantReport;
     try {
-      report = await migrateTenant(sql, local, tenant.schema, { dryRun: options.dryRun });
+      report = await migrateTenant(sql, local, tenant.schema, { dryRun: options.dryRun, limits: options.limits });
     } catch (error) {
       // Files before the failing one stay applied (each had its own transaction): report where it stopped.
       const to = (await tenantBySchema(sql, tenant.schema))?.revision ?? tenant.revision;

@@ -1,35 +1,41 @@
 // The database side of the migrator: one schema at a time, one transaction per file, under a
-// per-schema advisory lock so concurrent migrators never apply a file twice.
-import type { Db, Sql } from "../db/client";
+// per-schema advisory lock so concurrent migrators never apply a file twice. Files are sent one
+// statement at a time (Citus re-sends each statement to the node that holds the schema, and
+// refuses several in one), unprepared: see `quoted`.
+import type { Sql } from "../db/client";
 import { isSchemaName } from "../db/names";
-import { MigrationError } from "./errors";
+import { InvalidTarget, MigrationError } from "./errors";
 import { chainChecksum, pending, splitStatements, type Applied, type Migration } from "./files";
 import type { Source } from "./source";
 
 // Advisory locks are keyed (namespace, hashtext(schema)): a hash collision only serialises two schemas.
 const LOCK_NAMESPACE = 1_718_447_360;
 
-export type AppliedRow = Applied & { applied_at: string; duration: string };
+export type AppliedRow = Applied & { applied_at: Date; duration: string };
 
 /** Called inside each migration's transaction with the schema's new revision, e.g. to update the registry. */
-export type OnApplied = (tx: Db, schema: string, revision: number, checksum: string) => Promise<unknown>;
+export type OnApplied = (tx: Sql, schema: string, revision: number, checksum: string) => Promise<unknown>;
+
+/** How long a migration may wait for a table's lock, and run (0: no limit), in ms. */
+export type Limits = { lockTimeoutMs: number; statementTimeoutMs: number };
+export const DEFAULT_LIMITS: Limits = { lockTimeoutMs: 2000, statementTimeoutMs: 0 };
 
 export type UpResult = { schema: string; from: number; to: number; applied: string[]; ms: number };
-export type Options = { dryRun?: boolean; onApplied?: OnApplied };
+export type Options = { dryRun?: boolean; onApplied?: OnApplied; limits?: Limits };
 
 /**
  * The schema as a quoted identifier, after validation. Statements that name a schema are sent
- * unprepared (db.unsafe): a named prepared statement per tenant would stay in every pooled
- * backend, and PostgreSQL walks every cached plan on each catalog change, so DDL would slow down
- * as the fleet grows (measured: 192 ms instead of 21 ms per tenant created with 10,000 present).
+ * unprepared (unsafe): a named prepared statement per tenant would stay in every pooled backend,
+ * and PostgreSQL walks every cached plan on each catalog change, so DDL would slow down as the
+ * fleet grows (measured: 192 ms instead of 21 ms per tenant created with 10,000 present).
  */
 function quoted(schema: string): string {
   if (schema !== "public" && !isSchemaName(schema)) throw new MigrationError(`invalid schema name "${schema}"`, { schema });
   return `"${schema}"`;
 }
 
-export async function createMigrationsTable(db: Db, schema: string) {
-  await db.unsafe(`
+export async function createMigrationsTable(sql: Sql, schema: string) {
+  await sql.unsafe(`
     create table if not exists ${quoted(schema)}.schema_migrations (
       version integer primary key,
       name text not null,
@@ -40,20 +46,27 @@ export async function createMigrationsTable(db: Db, schema: string) {
 }
 
 /** The applied rows, or undefined when the schema has no migrations table yet. */
-export async function readApplied(db: Db, schema: string): Promise<AppliedRow[] | undefined> {
+export async function readApplied(sql: Sql, schema: string): Promise<AppliedRow[] | undefined> {
   const name = quoted(schema);
-  const [found] = await db`select to_regclass(${`${name}.schema_migrations`}) is not null as ok, to_regnamespace(${name}) is not null as schema_exists`;
+  const [found] = await sql`select to_regclass(${`${name}.schema_migrations`}) is not null as ok, to_regnamespace(${name}) is not null as schema_exists`;
   if (!found?.schema_exists) throw new MigrationError(`schema ${schema} does not exist`, { schema });
   if (!found.ok) return undefined;
-  return db.unsafe<AppliedRow[]>(`select version, name, checksum, applied_at, duration::text as duration from ${name}.schema_migrations order by version`);
+  return sql.unsafe(`select version, name, checksum, applied_at, duration::text as duration from ${name}.schema_migrations order by version`);
 }
 
-export async function lockSchema(db: Db, schema: string) {
-  await db`select pg_advisory_xact_lock(${LOCK_NAMESPACE}, hashtext(${schema}))`;
+export async function lockSchema(sql: Sql, schema: string) {
+  await sql`select pg_advisory_xact_lock(${LOCK_NAMESPACE}, hashtext(${schema}))`;
 }
 
-async function record(db: Db, schema: string, m: Migration, ms: number) {
-  await db.unsafe(
+/** This transaction's (or, outside one, this session's) search_path and time limits for migration SQL. */
+async function prepareSession(sql: Sql, schema: string, limits: Limits, local: boolean) {
+  await sql`select set_config('search_path', ${quoted(schema)}, ${local}),
+    set_config('lock_timeout', ${String(limits.lockTimeoutMs)}, ${local}),
+    set_config('statement_timeout', ${String(limits.statementTimeoutMs)}, ${local})`;
+}
+
+async function record(sql: Sql, schema: string, m: Migration, ms: number) {
+  await sql.unsafe(
     `insert into ${quoted(schema)}.schema_migrations (version, name, checksum, duration) values ($1, $2, $3, make_interval(secs => $4))`,
     [m.version, m.name, m.checksum, ms / 1000],
   );
@@ -65,72 +78,51 @@ function failure(m: Migration, schema: string, error: unknown): MigrationError {
   return new MigrationError(`${m.file} failed on ${schema}: ${message}`, { file: m.file, schema }, { cause: error });
 }
 
-/** Runs a section with search_path on the schema (for this transaction only, when `local`). */
-async function runSection(db: Db, schema: string, m: Migration, text: string, local = true) {
+/** Runs a section statement by statement, inside the caller's transaction. */
+async function runSection(tx: Sql, schema: string, m: Migration, text: string, limits: Limits) {
   try {
-    await db`select set_config('search_path', ${quoted(schema)}, ${local})`;
-    if (local) await db.unsafe(text).simple();
-    // Outside a transaction a multi-statement query would still be one implicit transaction.
-    else for (const statement of splitStatements(text)) await db.unsafe(statement).simple();
+    await prepareSession(tx, schema, limits, true);
+    for (const statement of splitStatements(text)) await tx.unsafe(statement);
   } catch (error) {
     throw failure(m, schema, error);
   }
 }
 
 /** Runs one file's `up` inside the caller's transaction and records it. The schema must be locked or new. */
-export async function applyInTransaction(tx: Db, schema: string, m: Migration) {
+async function applyInTransaction(tx: Sql, schema: string, m: Migration, limits: Limits) {
   const started = performance.now();
-  await runSection(tx, schema, m, m.up);
+  await runSection(tx, schema, m, m.up, limits);
   await record(tx, schema, m, performance.now() - started);
+}
+
+/**
+ * A new schema at head, inside the caller's transaction: the schema, its migrations table and
+ * every file up to the first one that cannot run in a transaction. Returns the revision reached and
+ * its chain checksum; `up` applies the rest after the commit.
+ */
+export async function createSchema(tx: Sql, schema: string, local: readonly Migration[], options: Pick<Options, "onApplied" | "limits"> = {}) {
+  const limits = options.limits ?? DEFAULT_LIMITS;
+  const firstOutside = local.findIndex((m) => !m.transaction);
+  const inTransaction = firstOutside < 0 ? local : local.slice(0, firstOutside);
+  await tx.unsafe(`create schema ${quoted(schema)}`);
+  await createMigrationsTable(tx, schema);
+  for (const m of inTransaction) await applyInTransaction(tx, schema, m, limits);
+  const reached = { revision: inTransaction.length, checksum: chainChecksum(local, inTransaction.length) };
+  await options.onApplied?.(tx, schema, reached.revision, reached.checksum);
+  return reached;
 }
 
 /**
  * One step in its own transaction under the schema's lock. `due` re-reads the applied rows under
  * the lock: when another migrator got there first, the step is skipped (false).
  */
-function lockedStep(sql: Sql, schema: string, due: (applied: AppliedRow[]) => boolean, run: (tx: Db) => Promise<void>): Promise<boolean> {
+function lockedStep(sql: Sql, schema: string, due: (applied: AppliedRow[]) => boolean, run: (tx: Sql) => Promise<void>): Promise<boolean> {
   return sql.begin(async (tx) => {
     await lockSchema(tx, schema);
     if (!due((await readApplied(tx, schema)) ?? [])) return false;
     await run(tx);
     return true;
   });
-}
-
-/** A file that cannot run in a transaction: a session lock on a reserved connection, statement by statement. */
-async function applyOutsideTransaction(sql: Sql, schema: string, local: readonly Migration[], m: Migration, onApplied?: OnApplied) {
-  // A transaction pooler (PgBouncer transaction mode) gives no session to hold the lock and search_path.
-  if (sql.options.prepare === false)
-    throw new MigrationError(
-      `${m.file} runs outside a transaction and needs a session: with DB_PREPARE=false (a transaction pooler) ` +
-        "it is refused; run this migration against PostgreSQL directly (DATABASE_URL=<direct> … migrate up)",
-      { file: m.file, schema },
-    );
-  const conn = await sql.reserve();
-  try {
-    await conn`select pg_advisory_lock(${LOCK_NAMESPACE}, hashtext(${schema}))`;
-    if (pending(local, (await readApplied(conn, schema)) ?? [], schema, m.version)[0] !== m) return false;
-    const started = performance.now();
-    try {
-      await runSection(conn, schema, m, m.up, false);
-    } finally {
-      await conn`reset search_path`;
-    }
-    // A reserved connection has no sql.begin: the record and the hook commit together by hand.
-    await conn`begin`;
-    try {
-      await record(conn, schema, m, performance.now() - started);
-      await onApplied?.(conn, schema, m.version, chainChecksum(local, m.version));
-      await conn`commit`;
-    } catch (error) {
-      await conn`rollback`;
-      throw error;
-    }
-    return true;
-  } finally {
-    await conn`select pg_advisory_unlock(${LOCK_NAMESPACE}, hashtext(${schema}))`.catch(() => {});
-    conn.release();
-  }
 }
 
 function report(schema: string, from: number, started: number) {
@@ -140,10 +132,13 @@ function report(schema: string, from: number, started: number) {
 /** Applies what is pending (up to `to`); a dry run reads and reports, and changes nothing. */
 export async function up(sql: Sql, schema: string, local: readonly Migration[], options: Options & { to?: number } = {}): Promise<UpResult> {
   const started = performance.now();
+  const limits = options.limits ?? DEFAULT_LIMITS;
+  if (options.to !== undefined && (options.to < 0 || options.to > local.length))
+    throw new InvalidTarget(`no migration ${options.to}: the head is ${local.length}`, { schema });
   const applied = await readApplied(sql, schema);
   const from = applied?.length ?? 0;
   if (options.to !== undefined && options.to < from)
-    throw new MigrationError(`${schema} is at ${from}, past ${options.to}: use down to go back`, { schema });
+    throw new InvalidTarget(`${schema} is at ${from}, past ${options.to}: use down to go back`, { schema });
   const todo = pending(local, applied ?? [], schema, options.to);
   const result = report(schema, from, started);
   if (options.dryRun || todo.length === 0) return result(todo.map((m) => m.file), from + todo.length);
@@ -160,20 +155,90 @@ export async function up(sql: Sql, schema: string, local: readonly Migration[], 
           schema,
           (now) => pending(local, now, schema, m.version)[0] === m,
           async (tx) => {
-            await applyInTransaction(tx, schema, m);
+            await applyInTransaction(tx, schema, m, limits);
             await options.onApplied?.(tx, schema, m.version, chainChecksum(local, m.version));
           },
         )
-      : await applyOutsideTransaction(sql, schema, local, m, options.onApplied);
+      : await applyOutsideTransaction(sql, schema, local, m, options);
     if (ran) files.push(m.file);
   }
   const [last] = await sql.unsafe(`select coalesce(max(version), 0)::int as revision from ${quoted(schema)}.schema_migrations`);
-  return result(files, last!.revision);
+  return result(files, last.revision);
+}
+
+/**
+ * A file that cannot run in a transaction: a session lock on a reserved connection, statement by
+ * statement, each one's completion recorded in `schema_migrations_progress` so a run that was
+ * killed half-way resumes after the last statement that finished. A `create index concurrently`
+ * found half-made (INVALID) is dropped and built again; one found valid was finished.
+ */
+async function applyOutsideTransaction(sql: Sql, schema: string, local: readonly Migration[], m: Migration, options: Options) {
+  // A transaction pooler (PgBouncer transaction mode) gives no session to hold the lock and search_path.
+  if (sql.options.prepare === false)
+    throw new MigrationError(
+      `${m.file} runs outside a transaction and needs a session: with DB_PREPARE=false (a transaction pooler) ` +
+        "it is refused; run this migration against PostgreSQL directly (DATABASE_URL=<direct> … migrate up)",
+      { file: m.file, schema },
+    );
+  const conn = await sql.reserve();
+  try {
+    await conn`select pg_advisory_lock(${LOCK_NAMESPACE}, hashtext(${schema}))`;
+    if (pending(local, (await readApplied(conn, schema)) ?? [], schema, m.version)[0] !== m) return false;
+    const started = performance.now();
+    const statements = splitStatements(m.up);
+    try {
+      await prepareSession(conn, schema, options.limits ?? DEFAULT_LIMITS, false);
+      await conn.unsafe(`create table if not exists ${quoted(schema)}.schema_migrations_progress (
+        version integer primary key, checksum text not null, done integer not null, updated_at timestamptz not null default now())`);
+      const [progress] = await conn.unsafe(`select checksum, done from ${quoted(schema)}.schema_migrations_progress where version = $1`, [m.version]);
+      const done = progress?.checksum === m.checksum ? (progress.done as number) : 0;
+      for (let i = done; i < statements.length; i++) {
+        if (!(await finishedIndex(conn, schema, statements[i]!))) await conn.unsafe(statements[i]!);
+        await conn.unsafe(
+          `insert into ${quoted(schema)}.schema_migrations_progress (version, checksum, done) values ($1, $2, $3)
+           on conflict (version) do update set checksum = excluded.checksum, done = excluded.done, updated_at = now()`,
+          [m.version, m.checksum, i + 1],
+        );
+      }
+    } catch (error) {
+      throw failure(m, schema, error);
+    } finally {
+      await conn`select set_config('search_path', '', false)`.catch(() => {});
+    }
+    await conn.begin(async (tx) => {
+      await record(tx, schema, m, performance.now() - started);
+      await tx.unsafe(`delete from ${quoted(schema)}.schema_migrations_progress where version = $1`, [m.version]);
+      await options.onApplied?.(tx, schema, m.version, chainChecksum(local, m.version));
+    });
+    return true;
+  } finally {
+    await conn`select pg_advisory_unlock(${LOCK_NAMESPACE}, hashtext(${schema}))`.catch(() => {});
+    conn.release();
+  }
+}
+
+const CONCURRENT_INDEX = /^create\s+(?:unique\s+)?index\s+concurrently\s+(?:if\s+not\s+exists\s+)?("?)([A-Za-z_][\w$]*)\1/i;
+
+/**
+ * For a `create index concurrently` that an earlier, interrupted run may have started: true when
+ * the index exists and is valid (nothing to do); an INVALID one is dropped, to be built again.
+ */
+async function finishedIndex(conn: Sql, schema: string, statement: string): Promise<boolean> {
+  const name = CONCURRENT_INDEX.exec(statement.replace(/^(\s*--[^\n]*\n)+/, "").trim())?.[2];
+  if (!name) return false;
+  const [index] = await conn`
+    select i.indisvalid as valid from pg_index i join pg_class c on c.oid = i.indexrelid join pg_namespace n on n.oid = c.relnamespace
+    where n.nspname = ${schema} and c.relname = ${name}`;
+  if (!index) return false;
+  if (index.valid) return true;
+  await conn.unsafe(`drop index concurrently if exists ${quoted(schema)}."${name}"`);
+  return false;
 }
 
 /** Reverts the last `steps` applied files with their `-- migrate:down` sections, newest first. */
 export async function down(sql: Sql, schema: string, local: readonly Migration[], options: Options & { steps?: number } = {}): Promise<UpResult> {
   const started = performance.now();
+  const limits = options.limits ?? DEFAULT_LIMITS;
   const applied = (await readApplied(sql, schema)) ?? [];
   pending(local, applied, schema); // refuses on drift before reverting anything
   const from = applied.length;
@@ -189,7 +254,7 @@ export async function down(sql: Sql, schema: string, local: readonly Migration[]
       schema,
       (now) => now.at(-1)?.version === m.version,
       async (tx) => {
-        await runSection(tx, schema, m, m.down!);
+        await runSection(tx, schema, m, m.down!, limits);
         await tx.unsafe(`delete from ${quoted(schema)}.schema_migrations where version = $1`, [m.version]);
         await options.onApplied?.(tx, schema, m.version - 1, chainChecksum(local, m.version - 1));
       },
@@ -199,24 +264,31 @@ export async function down(sql: Sql, schema: string, local: readonly Migration[]
   return result(files, from - files.length);
 }
 
-export type Status = {
+export type SchemaStatus = {
   schema: string;
   revision: number;
   head: number;
   pending: string[];
   applied: AppliedRow[];
+  /** A no-transaction file a run was interrupted in: how many of its statements finished. */
+  interrupted?: { file: string; done: number; of: number };
   error?: string;
 };
 
-/** Reads the schema's own table; drift is reported in `error`, not thrown. */
-export async function status(sql: Db, schema: string, local: readonly Migration[]): Promise<Status> {
+/** Reads the schema's own tables; drift is reported in `error`, not thrown. */
+export async function schemaStatus(sql: Sql, schema: string, local: readonly Migration[]): Promise<SchemaStatus> {
   const applied = (await readApplied(sql, schema)) ?? [];
-  const base = { schema, revision: applied.at(-1)?.version ?? 0, head: local.length, applied };
+  const base: SchemaStatus = { schema, revision: applied.at(-1)?.version ?? 0, head: local.length, applied, pending: [] };
+  const [progress] = await sql.unsafe(
+    `select p.version, p.done from ${quoted(schema)}.schema_migrations_progress p where to_regclass('${quoted(schema)}.schema_migrations_progress') is not null`,
+  ).catch(() => []);
+  const file = progress && local.find((m) => m.version === progress.version);
+  if (file) base.interrupted = { file: file.file, done: progress.done, of: splitStatements(file.up).length };
   try {
     return { ...base, pending: pending(local, applied, schema).map((m) => m.file) };
   } catch (error) {
     if (!(error instanceof MigrationError)) throw error;
-    return { ...base, pending: [], error: error.message };
+    return { ...base, error: error.message };
   }
 }
 

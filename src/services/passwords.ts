@@ -1,12 +1,12 @@
 // Secrets: argon2id through Bun.password (OWASP's minimum parameters, 19 MiB, 2 passes), and a
 // constant-time comparison for configured tokens.
 import { timingSafeEqual } from "node:crypto";
+import { sha256 } from "../digest";
 import { Invalid } from "../errors";
 
 /** Compares SHA-256 digests, so neither the content nor the length of the secret leaks through timing. */
 export function sameSecret(given: string, expected: string): boolean {
-  const digest = (s: string) => new Bun.CryptoHasher("sha256").update(s).digest();
-  return timingSafeEqual(digest(given), digest(expected));
+  return timingSafeEqual(sha256(given), sha256(expected));
 }
 
 export const MIN_PASSWORD = 8;

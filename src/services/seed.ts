@@ -4,7 +4,7 @@ import type { Sql } from "../db/client";
 import { insertTasks } from "../db/tasks";
 import type { Tenant } from "../db/tenants";
 import type { Source } from "../migrator/source";
-import { register } from "./auth";
+import { createWithAdmin } from "./auth";
 import { hashPassword } from "./passwords";
 import { addUser } from "./users";
 
@@ -58,10 +58,11 @@ export async function seed(sql: Sql, source: Source, options: { tenants: number;
     const last_name = faker.person.lastName();
     const password = faker.internet.password({ length: 14 });
     const company = faker.company.name();
-    const signedIn = await register(
+    const signedIn = await createWithAdmin(
       sql,
       source.tenant,
-      { company_name: company, email: fakeEmail(first_name, last_name), password, first_name, last_name },
+      { name: company },
+      { email: fakeEmail(first_name, last_name), password, first_name, last_name },
       options.ttlHours,
     );
     await populate(sql, signedIn.tenant, signedIn.user.id, {
@@ -69,7 +70,7 @@ export async function seed(sql: Sql, source: Source, options: { tenants: number;
       tasks: options.tasks,
       passwordHash: await hashPassword(faker.internet.password({ length: 14 })),
     });
-    logins.push({ company, schema: signedIn.tenant.schema, email: signedIn.user.email, password, token: signedIn.token });
+    logins.push({ company, schema: signedIn.tenant.schema, email: signedIn.user.email, password, token: signedIn.token! });
   }
   return logins;
 }

@@ -1,14 +1,15 @@
-// Tenant lifecycle: create (schema, migrations, registry row, optional first user: one transaction),
-// suspend/resume, and drop (schema and registry rows together).
-import type { Db, Sql } from "../db/client";
+// Tenant lifecycle: create (schema at head, registry row, optional first user: one transaction),
+// migrate or revert one tenant, suspend/resume, and drop (schema and registry rows together).
+// Every verb checks the schema name and that the tenant exists, here and nowhere else.
+import type { Sql } from "../db/client";
 import { isSchemaName, schemaFor } from "../db/names";
 import { deleteTenant, insertTenant, setRevision, setTenantStatus, tenantBySchema, type Tenant, type TenantStatus } from "../db/tenants";
 import { Invalid, NotFound } from "../errors";
-import { migrateTenant } from "../migrator/fleet";
-import { chainChecksum, type Migration } from "../migrator/files";
-import { applyInTransaction, createMigrationsTable, lockSchema } from "../migrator/migrator";
-
+import { migrateTenant, revertTenant } from "../migrator/fleet";
+import type { Migration } from "../migrator/files";
+import { createSchema, lockSchema, type Limits } from "../migrator/migrator";
 import type { NewTenant } from "../models";
+import type { AuthCache } from "./cache";
 
 const HOST = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:\d{1,5})?$/;
 
@@ -28,34 +29,28 @@ function normalise(input: Omit<NewTenant, "admin">) {
 }
 
 /**
- * Creates the schema, applies every migration and registers the tenant in one transaction, then runs
- * `inside` (e.g. the first admin) in that same transaction: a failure anywhere leaves nothing behind.
- * Files that cannot run in a transaction (if any) run right after the commit, the tenant kept
- * suspended until they are done, and dropped again if one fails.
+ * Creates the schema at head and registers the tenant in one transaction, then runs `inside` (e.g.
+ * the first admin) in that same transaction: a failure anywhere leaves nothing behind. Files that
+ * cannot run in a transaction (if any) run right after the commit, the tenant kept suspended until
+ * they are done, and dropped again if one fails.
  */
 export async function createTenant<T = undefined>(
   sql: Sql,
   local: readonly Migration[],
   input: Omit<NewTenant, "admin">,
-  inside?: (tx: Db, tenant: Tenant) => Promise<T>,
+  inside?: (tx: Sql, tenant: Tenant) => Promise<T>,
 ): Promise<[Tenant, T]> {
   const row = normalise(input);
-  const firstOutside = local.findIndex((m) => !m.transaction);
-  const inTransaction = firstOutside < 0 ? local : local.slice(0, firstOutside);
-  const [tenant, extra] = (await sql.begin(async (tx) => {
-    const created = await insertTenant(tx, { ...row, status: firstOutside < 0 ? "active" : "suspended" });
-    await tx.unsafe(`create schema "${row.schema}"`); // validated; DDL is never prepared (see migrator.ts)
-    await createMigrationsTable(tx, row.schema);
-    for (const m of inTransaction) await applyInTransaction(tx, row.schema, m);
-    const checksum = chainChecksum(local, inTransaction.length);
-    await setRevision(tx, row.schema, inTransaction.length, checksum);
-    const tenant = { ...created, revision: inTransaction.length, checksum };
-    return [tenant, inside ? await inside(tx, tenant) : undefined] as [Tenant, T];
-  })) as [Tenant, T];
-  if (firstOutside < 0) return [tenant, extra];
+  const complete = local.every((m) => m.transaction);
+  const [tenant, extra] = await sql.begin(async (tx) => {
+    const created = await insertTenant(tx, { ...row, status: complete ? "active" : "suspended" });
+    const tenant = { ...created, ...(await createSchema(tx, row.schema, local, { onApplied: setRevision })) };
+    return [tenant, inside ? await inside(tx, tenant) : (undefined as T)] as const;
+  });
+  if (complete) return [tenant, extra];
   try {
     await migrateTenant(sql, local, tenant.schema);
-    return [await setStatus(sql, tenant.schema, "active"), extra];
+    return [await setTenantStatus(sql, tenant.schema, "active").then((t) => t!), extra];
   } catch (error) {
     await dropTenant(sql, tenant.schema).catch((cleanup: Error) => {
       if (error instanceof Error) error.message += ` (and the half-made ${tenant.schema} could not be dropped: ${cleanup.message})`;
@@ -64,27 +59,41 @@ export async function createTenant<T = undefined>(
   }
 }
 
-/** Suspended tenants answer 403 on every tenant route; their data stays. */
-export async function setStatus(sql: Db, schema: string, status: TenantStatus): Promise<Tenant> {
+export async function getTenant(sql: Sql, schema: string): Promise<Tenant> {
   checkSchemaName(schema);
-  const tenant = await setTenantStatus(sql, schema, status);
+  const tenant = await tenantBySchema(sql, schema);
   if (!tenant) throw new NotFound(`tenant ${schema}`);
   return tenant;
 }
 
+/** Migrates one registered tenant (to a revision, or as a dry run), keeping the registry in step. */
+export async function migrateOne(sql: Sql, local: readonly Migration[], schema: string, options: { to?: number; dryRun?: boolean; limits?: Limits } = {}) {
+  await getTenant(sql, schema);
+  return migrateTenant(sql, local, schema, options);
+}
+
+/** Reverts the last `steps` files of one registered tenant. */
+export async function revertOne(sql: Sql, local: readonly Migration[], schema: string, options: { steps?: number; dryRun?: boolean; limits?: Limits } = {}) {
+  await getTenant(sql, schema);
+  return revertTenant(sql, local, schema, options);
+}
+
+/** Suspended tenants answer 403 on every tenant route; their data stays. */
+export async function setStatus(sql: Sql, cache: AuthCache, schema: string, status: TenantStatus): Promise<Tenant> {
+  checkSchemaName(schema);
+  const tenant = await setTenantStatus(sql, schema, status);
+  if (!tenant) throw new NotFound(`tenant ${schema}`);
+  cache.evictTenant(schema);
+  return tenant;
+}
+
 /** Drops the schema and its registry rows (accounts cascade) under the schema's migration lock. */
-export async function dropTenant(sql: Sql, schema: string): Promise<void> {
+export async function dropTenant(sql: Sql, schema: string, cache?: AuthCache): Promise<void> {
   checkSchemaName(schema);
   await sql.begin(async (tx) => {
     await lockSchema(tx, schema);
     if (!(await deleteTenant(tx, schema))) throw new NotFound(`tenant ${schema}`);
     await tx.unsafe(`drop schema if exists "${schema}" cascade`);
   });
-}
-
-export async function getTenant(sql: Db, schema: string): Promise<Tenant> {
-  checkSchemaName(schema);
-  const tenant = await tenantBySchema(sql, schema);
-  if (!tenant) throw new NotFound(`tenant ${schema}`);
-  return tenant;
+  cache?.evictTenant(schema);
 }

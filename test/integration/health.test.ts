@@ -1,7 +1,7 @@
 // Liveness, readiness, and the OpenAPI document.
 import { describe, expect, test } from "bun:test";
 import { createApp } from "../../src/app";
-import { connect } from "../../src/db/client";
+import { database } from "../../src/db/client";
 import { source, testConfig } from "../support/db";
 import { testApp } from "../support/http";
 import { migrationFile } from "../support/migrations";
@@ -25,12 +25,13 @@ describe("health", () => {
     const listener = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
     const port = listener.port;
     listener.stop(true);
-    const sql = connect(`postgres://nobody@127.0.0.1:${port}/none`, { ...testConfig, dbPoolMax: 1 });
-    const app = createApp({ config: testConfig, sql, source });
+    const db = database(`postgres://nobody@127.0.0.1:${port}/none`, { ...testConfig, dbPoolMax: 1 });
+    const app = createApp({ config: testConfig, db, source });
     const r = await app.handle(new Request("http://localhost/health/db"));
     expect(r.status).toBe(503);
+    expect(r.headers.get("retry-after")).toBe("1");
     expect((await app.handle(new Request("http://localhost/health"))).status).toBe(200);
-    await sql.end();
+    await db.close();
   });
 });
 

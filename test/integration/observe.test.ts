@@ -10,7 +10,7 @@ describe("request logs", () => {
     const lines: string[] = [];
     const api = await testApp();
     const me = await api.signUp();
-    const app = createApp({ config: api.config, sql: api.sql, source, log: createLogger("info", (line) => lines.push(line)) });
+    const app = createApp({ config: api.config, db: api.db, source, log: createLogger("info", (line) => lines.push(line)) });
     await app.handle(new Request("http://localhost/tasks?limit=5", { headers: me.headers }));
     await app.handle(new Request("http://localhost/tasks/424242", { headers: me.headers }));
     await app.handle(new Request("http://localhost/tasks", { headers: { tenant: "a;drop", authorization: "Bearer leaked" } }));

@@ -21,7 +21,7 @@ afterAll(async () => {
 });
 
 test("8 instances starting at once on an empty database migrate the registry once, all succeed", async () => {
-  const instances = Array.from({ length: 8 }, () => connect(url, { ...testConfig, dbPoolMax: 2 }));
+  const instances = Array.from({ length: 8 }, () => connect(url, testConfig, { max: 2 }));
   try {
     const results = await Promise.all(instances.map((sql) => migratePublic(sql, source)));
     expect(results.flatMap((r) => r.applied).sort()).toEqual(source.public.map((m) => m.file));

@@ -73,10 +73,10 @@ describe("createTenant", () => {
     const host = `h${crypto.randomUUID().slice(0, 8)}.example.test`;
     const [first] = await create(undefined, source.tenant, host);
     const sameSchema = await createTenant(sql, source.tenant, { name: "again", schema: first.schema }).catch((e) => e);
-    expect(sameSchema.code).toBe("23505");
+    expect(sameSchema.errno).toBe("23505");
     const other = uniqueSchema();
     const sameHost = await createTenant(sql, source.tenant, { name: "again", schema: other, host }).catch((e) => e);
-    expect(sameHost.code).toBe("23505");
+    expect(sameHost.errno).toBe("23505");
     expect(await schemaExists(other)).toBe(false);
     expect(await tenantBySchema(sql, first.schema)).toMatchObject({ name: first.name, host });
   });
@@ -113,7 +113,7 @@ describe("createTenant", () => {
     const error = await createTenant(sql, source.tenant, { name: "dup", schema }, (tx, t) =>
       addUser(tx, t, { email, password_hash: "x", first_name: "C", last_name: "D", role: "admin" }),
     ).catch((e) => e);
-    expect(error.code).toBe("23505");
+    expect(error.errno).toBe("23505");
     expect(await schemaExists(schema)).toBe(false);
     expect(await tenantBySchema(sql, schema)).toBeUndefined();
   });

@@ -5,7 +5,7 @@
 import { parseArgs } from "node:util";
 import { createApp } from "../../src/app";
 import { loadConfig } from "../../src/config";
-import { connect } from "../../src/db/client";
+import { database } from "../../src/db/client";
 import { parseMigration } from "../../src/migrator/files";
 import { migratePublic } from "../../src/migrator/migrator";
 import { loadSource } from "../../src/migrator/source";
@@ -19,10 +19,11 @@ const adminToken = "fleet-benchmark-admin-token";
 
 const scratch = await scratchDatabase("tt_fleet");
 const config = { ...loadConfig({ DATABASE_URL: scratch.url }), adminToken, logLevel: "silent" as const, dbPoolMax: Number(values.pool) };
-const sql = connect(scratch.url, config);
+const db = database(scratch.url, config);
+const { sql } = db;
 const source = loadSource();
 await migratePublic(sql, source);
-const server = createApp({ config, sql, source }).listen({ port: 0, hostname: "127.0.0.1" });
+const server = createApp({ config, db, source }).listen({ port: 0, hostname: "127.0.0.1" });
 const base = `http://127.0.0.1:${server.server!.port}`;
 const headers = { authorization: `Bearer ${adminToken}`, "content-type": "application/json" };
 
@@ -53,7 +54,7 @@ try {
 
   // A new release with one more tenant file, as a second app on the same database.
   const next = { ...source, tenant: [...source.tenant, parseMigration(`${String(source.tenant.length + 1).padStart(4, "0")}_bench_notes.sql`, "-- migrate:up\ncreate table bench_notes (id int generated always as identity primary key, body text not null);\ncreate index bench_notes_body_idx on bench_notes (body);\n")] };
-  const upgraded = createApp({ config, sql, source: next }).listen({ port: 0, hostname: "127.0.0.1" });
+  const upgraded = createApp({ config, db, source: next }).listen({ port: 0, hostname: "127.0.0.1" });
   const upBase = `http://127.0.0.1:${upgraded.server!.port}`;
   const migrate = async (body: unknown) => {
     const t0 = performance.now();

@@ -1,5 +1,5 @@
 // Shared by the load scripts: ports, a scratch database, statistics.
-import postgres from "postgres";
+import { SQL } from "bun";
 
 export async function freePort(): Promise<number> {
   const listener = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
@@ -23,7 +23,7 @@ export function summary(ms: number[]) {
 export async function scratchDatabase(prefix: string) {
   const base = new URL(process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres");
   const name = `${prefix}_${Date.now()}_${process.pid}`;
-  const admin = postgres(base.toString(), { max: 1, onnotice: () => {} });
+  const admin = new SQL(base.toString(), { max: 1 });
   await admin`create database ${admin(name)}`;
   const url = new URL(base);
   url.pathname = `/${name}`;
@@ -31,15 +31,15 @@ export async function scratchDatabase(prefix: string) {
     url: url.toString(),
     async drop() {
       await admin`drop database if exists ${admin(name)} with (force)`;
-      await admin.end();
+      await admin.close();
     },
   };
 }
 
 /** Sum of RSS and PSS (MiB) of this database's backends (of one application, if named), read from /proc (same machine only). */
-export async function postgresMemory(sql: postgres.Sql, application?: string) {
+export async function postgresMemory(sql: SQL, application?: string) {
   const rows = await sql<{ pid: number }[]>`
-    select pid from pg_stat_activity where datname = current_database() ${application ? sql`and application_name = ${application}` : sql``}`;
+    select pid from pg_stat_activity where datname = current_database() ${application ? sql`and application_name like ${`${application}%`}` : sql``}`;
   let rss = 0;
   let pss = 0;
   for (const { pid } of rows) {

@@ -12,10 +12,11 @@ export type Reply = { status: number; headers: Headers; body: any };
 type Options = { headers?: Record<string, string>; body?: unknown; raw?: string };
 
 export async function testApp(overrides: Partial<Config> = {}, migrations: Source = source) {
-  const { sql } = await database();
+  const db = await database();
+  const { sql } = db;
   const config = Object.freeze({ ...testConfig, ...overrides });
   const cache = new AuthCache(config.authCacheSeconds);
-  const app = createApp({ config, sql, source: migrations, cache });
+  const app = createApp({ config, db, source: migrations, cache });
   const created: string[] = [];
   afterAll(async () => {
     for (const schema of created) await dropTenant(sql, schema).catch(() => {});
@@ -53,7 +54,7 @@ export async function testApp(overrides: Partial<Config> = {}, migrations: Sourc
     return { schema, token, email, password, user: r.body.user, headers: { tenant: schema, authorization: `Bearer ${token}` } };
   }
 
-  return { app, sql, config, cache, req, signUp, track: (schema: string) => created.push(schema) };
+  return { app, db, sql, config, cache, req, signUp, track: (schema: string) => created.push(schema) };
 }
 
 export type TestApp = Awaited<ReturnType<typeof testApp>>;

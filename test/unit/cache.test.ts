@@ -28,7 +28,7 @@ describe("TtlCache", () => {
 });
 
 describe("AuthCache evictions", () => {
-  const session = (schema: string, user_id: number) => ({ schema, user_id, role: "member" as const, expires_at: "2099-01-01T00:00:00.000Z", expires: Date.parse("2099-01-01") });
+  const session = (schema: string, user_id: number) => ({ schema, user_id, role: "member" as const, expires_at: new Date("2099-01-01T00:00:00.000Z"), expires: Date.parse("2099-01-01") });
 
   test("a user's sessions go, other users' and tenants' stay", () => {
     const cache = new AuthCache(60);
@@ -43,7 +43,7 @@ describe("AuthCache evictions", () => {
 
   test("evicting a tenant drops its row, its hosts and its sessions", () => {
     const cache = new AuthCache(60);
-    const tenant = { id: 1, name: "A", schema: "a", host: "a.test", status: "active" as const, revision: 1, checksum: "", created_at: "2026-01-01T00:00:00.000Z" };
+    const tenant = { id: 1, name: "A", schema: "a", host: "a.test", status: "active" as const, revision: 1, checksum: "", created_at: new Date("2026-01-01T00:00:00.000Z") };
     cache.tenants.set("a", tenant);
     cache.hosts.set("a.test", tenant);
     cache.sessions.set(AuthCache.sessionKey("a", "t1"), session("a", 1));

@@ -29,16 +29,3 @@ describe("loadConfig", () => {
     expect(() => loadConfig({ ADMIN_TOKEN: "short" })).toThrow(/ADMIN_TOKEN/);
   });
 });
-
-describe("isoTimestamp", () => {
-  test("turns PostgreSQL's UTC text into the ISO form a Date serialises to", async () => {
-    const { isoTimestamp } = await import("../../src/db/client");
-    expect(isoTimestamp("2026-11-26 11:39:07.827123+00")).toBe("2026-11-26T11:39:07.827Z");
-    expect(isoTimestamp("2026-11-26 11:39:07.8+00")).toBe("2026-11-26T11:39:07.800Z");
-    expect(isoTimestamp("2026-11-26 11:39:07+00")).toBe("2026-11-26T11:39:07.000Z");
-    expect(isoTimestamp("2026-11-26 12:39:07.5+01")).toBe("2026-11-26T11:39:07.500Z");
-    expect(isoTimestamp("infinity")).toBe("infinity");
-    for (const iso of ["2031-05-04T12:30:00.000Z", "1999-12-31T23:59:59.999Z"])
-      expect(isoTimestamp(iso.replace("T", " ").replace("Z", "+00"))).toBe(iso);
-  });
-});
