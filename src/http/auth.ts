@@ -5,11 +5,12 @@ import { userById } from "../db/users";
 import { Unauthorized } from "../errors";
 import { login, logout, register, type SignedIn } from "../services/auth";
 import { errorResponses } from "./errors";
+import { presentUser } from "./users";
 import { guards } from "./guards";
 import { Email, Registration } from "../models";
 
 function present({ token, expires_at, tenant, user }: SignedIn) {
-  return { token, expires_at, tenant: { name: tenant.name, schema: tenant.schema }, user };
+  return { token, expires_at, tenant: { name: tenant.name, schema: tenant.schema }, user: presentUser(user) };
 }
 
 export const authRoutes = (deps: Deps) => {
@@ -46,7 +47,7 @@ export const authRoutes = (deps: Deps) => {
       async ({ tenant, user }) => {
         const me = await db.run(tenant.schema, userById, user.id);
         if (!me) throw new Unauthorized("this user no longer exists");
-        return { user: me, tenant: { name: tenant.name, schema: tenant.schema } };
+        return { user: presentUser(me), tenant: { name: tenant.name, schema: tenant.schema } };
       },
       { auth: true, detail: { summary: "The signed-in user and tenant", security: [{ tenant: [], bearer: [] }] } },
     );

@@ -54,10 +54,14 @@ export function origin(request: Request): string {
 export function pageHeaders(url: string, base: string, total: number, limit: number, offset: number): Record<string, string> {
   const start = url.indexOf("/", url.indexOf("//") + 2);
   const q = url.indexOf("?", start);
-  const params = new URLSearchParams(q < 0 ? "" : url.slice(q + 1));
-  params.delete("limit");
-  params.delete("offset");
-  const prefix = `<${base}${q < 0 ? url.slice(start) : url.slice(start, q)}?${params.size ? `${params}&` : ""}limit=${limit}&offset=`;
+  let kept = "";
+  if (q >= 0) {
+    const params = new URLSearchParams(url.slice(q + 1));
+    params.delete("limit");
+    params.delete("offset");
+    if (params.size) kept = `${params}&`;
+  }
+  const prefix = `<${base}${q < 0 ? url.slice(start) : url.slice(start, q)}?${kept}limit=${limit}&offset=`;
   const links = [`${prefix}0>; rel="first"`];
   if (offset > 0) links.push(`${prefix}${Math.max(0, offset - limit)}>; rel="prev"`);
   if (offset + limit < total) links.push(`${prefix}${offset + limit}>; rel="next"`);

@@ -37,7 +37,8 @@ const TaskQuery = t.Object(
   { additionalProperties: false },
 );
 
-// Built field by field: one allocation of a fixed shape per row, no spread copies on the hot path.
+// Built field by field: one allocation of a fixed shape per row, no spread copies on the hot path;
+// timestamps as ISO strings here, which serialises faster than leaving JSON to call each Date's toJSON.
 function present(base: string, task: Task) {
   return {
     id: task.id,
@@ -47,12 +48,12 @@ function present(base: string, task: Task) {
     order: task.order,
     description: task.description,
     priority: task.priority,
-    due_at: task.due_at,
+    due_at: task.due_at && task.due_at.toISOString(),
     assignee_id: task.assignee_id,
     tags: task.tags,
     created_by: task.created_by,
-    created_at: task.created_at,
-    updated_at: task.updated_at,
+    created_at: task.created_at.toISOString(),
+    updated_at: task.updated_at.toISOString(),
   };
 }
 

@@ -1,7 +1,7 @@
 // A tenant's users: everyone may list and read; only admins create, change others and delete.
 import { Elysia, t } from "elysia";
 import type { Deps } from "../app";
-import { USER_SORTS, listUsers, userById } from "../db/users";
+import { USER_SORTS, listUsers, userById, type User } from "../db/users";
 import { NotFound } from "../errors";
 import { createUser, patchUser, removeUser } from "../services/users";
 import { errorResponses } from "./errors";
@@ -14,6 +14,19 @@ const UserQuery = t.Object(
   { additionalProperties: false },
 );
 
+/** A user as the API shows it: timestamps as ISO strings (see tasks.ts's present). */
+export function presentUser(user: User) {
+  return {
+    id: user.id,
+    email: user.email,
+    first_name: user.first_name,
+    last_name: user.last_name,
+    role: user.role,
+    created_at: user.created_at.toISOString(),
+    updated_at: user.updated_at.toISOString(),
+  };
+}
+
 export const userRoutes = (deps: Deps) => {
   const { db } = deps;
   return new Elysia({ prefix: "/users", detail: { tags: ["users"], security: [{ tenant: [], bearer: [] }], responses: errorResponses(400, 401, 403, 404, 409, 413, 422) } })
@@ -24,7 +37,7 @@ export const userRoutes = (deps: Deps) => {
         const { limit, offset } = page(query);
         const { rows, total } = await db.run(tenant.schema, listUsers, { ...query, ...sorting(query.sort, "created_at"), limit, offset });
         Object.assign(set.headers, pageHeaders(request.url, origin(request), total, limit, offset));
-        return rows;
+        return rows.map(presentUser);
       },
       { auth: true, query: UserQuery, detail: { summary: "List users (search with q, sort, paginate)" } },
     )
@@ -33,7 +46,7 @@ export const userRoutes = (deps: Deps) => {
       async ({ tenant, params }) => {
         const user = await db.run(tenant.schema, userById, rowId(params.id, "user"));
         if (!user) throw new NotFound(`user ${params.id}`);
-        return user;
+        return presentUser(user);
       },
       { auth: true, params: IdParams, detail: { summary: "Get a user" } },
     )
@@ -41,13 +54,13 @@ export const userRoutes = (deps: Deps) => {
       "/",
       async ({ tenant, body, set }) => {
         set.status = 201;
-        return createUser(deps, tenant, body);
+        return presentUser(await createUser(deps, tenant, body));
       },
       { admin: true, body: NewUser, parse: "json", detail: { summary: "Create a user (admin)" } },
     )
     .patch(
       "/:id",
-      ({ tenant, user, token, params, body }) => patchUser(deps, { tenant, user, token }, rowId(params.id, "user"), body),
+      async ({ tenant, user, token, params, body }) => presentUser(await patchUser(deps, { tenant, user, token }, rowId(params.id, "user"), body)),
       { auth: true, params: IdParams, body: UserPatch, parse: "json", detail: { summary: "Change a user (admins: anyone; members: their own name and password)" } },
     )
     .delete(

@@ -1,6 +1,7 @@
 // `bun run bench`: seeds a scratch database with faker tenants, users and tasks, starts the real
-// server (and the bare baseline) as separate processes, and drives them with autocannon over
-// loopback, alternating real and baseline so the ratio survives a noisy machine.
+// server and the bare baselines (Bun.serve on Bun's SQL, and on postgres.js) as separate processes,
+// and drives them with autocannon over loopback, alternating real and baselines round by round so
+// the ratios survive a noisy machine.
 // Usage: bun run bench [--duration 8] [--connections 50] [--tenants 1000] [--rounds 2] [--workers 2]
 //                      [--only get,getOne,post,patch,users,mix,spread,workers] [--soak 60]
 import { faker } from "@faker-js/faker";
@@ -8,8 +9,7 @@ import autocannon from "autocannon";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { loadConfig } from "../../src/config";
-import postgres from "postgres";
-import { openDatabase, type Sql } from "../../src/db/client";
+import { connect, openDatabase } from "../../src/db/client";
 import { mapLimit } from "../../src/migrator/fleet";
 import { migratePublic } from "../../src/migrator/migrator";
 import { loadSource } from "../../src/migrator/source";
@@ -45,7 +45,7 @@ const host = await openDatabase(loadConfig());
 process.env.DATABASE_URL = host.url;
 const scratch = await scratchDatabase("tt_bench");
 // The bench's own pool is named apart, so the memory figures count only the servers' backends.
-const sql = postgres(scratch.url, { max: 8, onnotice: () => {}, connection: { application_name: "bench" } }) as unknown as Sql;
+const sql = connect(scratch.url, loadConfig(), { max: 8, name: "bench" });
 const source = loadSource();
 await migratePublic(sql, source);
 
@@ -84,6 +84,7 @@ async function spawnServer(script: string, env: Record<string, string>) {
 }
 
 type Row = { scenario: string; target: string; rps: number; p50: number; p975: number; p99: number; errors: number; non2xx: number };
+const BARE = { bun: "bare Bun SQL", js: "bare postgres.js" } as const;
 type Request = { method?: string; path: string; body?: string; headers?: Record<string, string> };
 
 function run(url: string, pick: (i: number) => Request, seconds = duration, conns = connections): Promise<Omit<Row, "scenario" | "target">> {
@@ -114,13 +115,14 @@ function run(url: string, pick: (i: number) => Request, seconds = duration, conn
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 function table(rows: Row[]) {
-  const bare = (scenario: string) => rows.find((r) => r.target === "bare" && r.scenario === scenario)?.rps;
-  console.log("\n| scenario | server | req/s | p50 ms | p97.5 ms | p99 ms | errors | non-2xx | real / bare |");
-  console.log("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
-  for (const r of rows) {
-    const base = r.target === "bare" ? undefined : bare(r.scenario);
-    console.log(`| ${r.scenario} | ${r.target} | ${r.rps} | ${r.p50} | ${r.p975} | ${r.p99} | ${r.errors} | ${r.non2xx} | ${base ? (r.rps / base).toFixed(2) : ""} |`);
-  }
+  const ratio = (r: Row, target: string) => {
+    const base = r.target.startsWith("bare") ? undefined : rows.find((b) => b.target === target && b.scenario === r.scenario)?.rps;
+    return base ? (r.rps / base).toFixed(2) : "";
+  };
+  console.log(`\n| scenario | server | req/s | p50 ms | p97.5 ms | p99 ms | errors | non-2xx | ÷ ${BARE.bun} | ÷ ${BARE.js} |`);
+  console.log("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+  for (const r of rows)
+    console.log(`| ${r.scenario} | ${r.target} | ${r.rps} | ${r.p50} | ${r.p975} | ${r.p99} | ${r.errors} | ${r.non2xx} | ${ratio(r, BARE.bun)} | ${ratio(r, BARE.js)} |`);
 }
 
 const tenants = await seed();
@@ -129,8 +131,9 @@ const auth = (t: Seeded) => ({ tenant: t.schema, authorization: `Bearer ${t.toke
 const rnd = (n: number) => 1 + Math.floor(Math.random() * n);
 
 const real = await spawnServer("src/index.ts", { WORKERS: "1", DB_PREPARE: values.prepare! });
-const bare = await spawnServer("test/load/bare.ts", {});
-console.log(`server ${real.url} (1 process, DB_PREPARE=${values.prepare}), bare baseline ${bare.url}; ${connections} connections, ${duration} s per run, ${values.rounds} rounds`);
+const bare = await spawnServer("test/load/bare.ts", { DRIVER: "bun" });
+const bareJs = await spawnServer("test/load/bare.ts", { DRIVER: "postgres.js" });
+console.log(`server ${real.url} (1 process, DB_PREPARE=${values.prepare}), baselines ${bare.url} (Bun SQL), ${bareJs.url} (postgres.js); ${connections} connections, ${duration} s per run, ${values.rounds} rounds`);
 
 // Reads first, then the 1/1,000-tenant spread, then writes: inserts leave autovacuum work behind
 // that would otherwise slow whatever is measured next.
@@ -168,15 +171,19 @@ try {
   // Warm both servers (JIT, pools, caches).
   await run(real.url, scenarios[0]!.pick, 2);
   await run(bare.url, () => ({ path: "/", headers: { tenant: hot.schema } }), 2);
+  await run(bareJs.url, () => ({ path: "/", headers: { tenant: hot.schema } }), 2);
 
   const measure = async (s: (typeof scenarios)[number]) => {
     const realRuns = [];
     const bareRuns = [];
+    const bareJsRuns = [];
     for (let round = 0; round < Number(values.rounds); round++) {
       if (s.baseline) bareRuns.push(await run(bare.url, () => ({ path: "/", headers: { tenant: hot.schema } })));
       realRuns.push(await run(real.url, s.pick));
+      if (s.baseline) bareJsRuns.push(await run(bareJs.url, () => ({ path: "/", headers: { tenant: hot.schema } })));
     }
-    if (s.baseline) record(s.label, "bare", bareRuns);
+    if (s.baseline) record(s.label, BARE.bun, bareRuns);
+    if (s.baseline) record(s.label, BARE.js, bareJsRuns);
     const row = record(s.label, "tenant-todo", realRuns);
     console.log(`${s.label}: ${row.rps} req/s, p99 ${row.p99} ms, non-2xx ${row.non2xx}`);
   };
@@ -194,9 +201,9 @@ try {
         realRuns.push(await run(real.url, (i) => ({ path: "/tasks", headers: auth(tenants[i % spread]!) })));
       }
       const label = `GET /tasks over ${spread} tenant${spread > 1 ? "s" : ""}`;
-      record(label, "bare", bareRuns);
+      record(label, BARE.bun, bareRuns);
       const row = record(label, "tenant-todo", realRuns);
-      const memory = { "tenant-todo": await postgresMemory(sql, "tenant-todo"), bare: await postgresMemory(sql, "bare-baseline") };
+      const memory = { "tenant-todo": await postgresMemory(sql, "tenant-todo"), bare: await postgresMemory(sql, "bare-bun") };
       console.log(`${label}: ${row.rps} req/s, p99 ${row.p99} ms; PostgreSQL backends after: ${JSON.stringify(memory)}`);
     }
   }
@@ -218,10 +225,9 @@ try {
   if (values.soak) await soak(Number(values.soak));
   table(results);
 } finally {
-  real.proc.kill("SIGTERM");
-  bare.proc.kill("SIGTERM");
-  await Promise.all([real.proc.exited, bare.proc.exited]);
-  await sql.end();
+  for (const server of [real, bare, bareJs]) server.proc.kill("SIGTERM");
+  await Promise.all([real.proc.exited, bare.proc.exited, bareJs.proc.exited]);
+  await sql.close();
   await scratch.drop();
   await host.close();
 }
