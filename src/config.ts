@@ -67,7 +67,7 @@ function bool(env: Env, key: string, fallback: boolean): boolean {
   throw new ConfigError(`${key} must be true or false, got "${raw}"`);
 }
 
-function oneOf<T extends string>(env: Env, key: string, allowed: readonly T[], fallback: T): T {
+function choice<T extends string>(env: Env, key: string, allowed: readonly T[], fallback: T): T {
   const raw = env[key]?.trim().toLowerCase();
   if (!raw) return fallback;
   if (!(allowed as readonly string[]).includes(raw))
@@ -116,9 +116,9 @@ export function loadConfig(env: Env = process.env): Config {
     tokenTtlHours: int(env, "TOKEN_TTL_HOURS", 24 * 7, 1, 24 * 366),
     authCacheSeconds: int(env, "AUTH_CACHE_SECONDS", 10, 0, 3600),
     corsOrigins: !origins || origins === "*" ? "*" : Object.freeze(origins.split(",").map((o) => o.trim()).filter(Boolean)),
-    logLevel: oneOf(env, "LOG_LEVEL", LOG_LEVELS, "info"),
+    logLevel: choice(env, "LOG_LEVEL", LOG_LEVELS, "info"),
     bodyLimit: int(env, "BODY_LIMIT", 1024 * 1024, 1024),
-    metrics: oneOf(env, "METRICS", ["off", "open", "token"] as const, "token"),
+    metrics: choice(env, "METRICS", ["off", "open", "token"] as const, "token"),
     workers: int(env, "WORKERS", 1, 1, 256),
     worker: bool(env, "TENANT_TODO_WORKER", false),
     sqlDir: env.SQL_DIR?.trim() || undefined,

@@ -9,8 +9,8 @@ export function oneOf<const T extends [string, ...string[]]>(values: T, descript
 }
 
 export const Email = t.String({ format: "email", maxLength: 254 });
-export const Password = t.String({ minLength: MIN_PASSWORD, maxLength: 200, description: `at least ${MIN_PASSWORD} characters` });
-export const PersonName = t.String({ minLength: 1, maxLength: 100, pattern: "\\S" });
+const Password = t.String({ minLength: MIN_PASSWORD, maxLength: 200, description: `at least ${MIN_PASSWORD} characters` });
+const PersonName = t.String({ minLength: 1, maxLength: 100, pattern: "\\S" });
 export const Role = oneOf(["admin", "member"]);
 const CompanyName = t.String({ minLength: 1, maxLength: 200, pattern: "\\S" });
 

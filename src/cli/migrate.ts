@@ -3,12 +3,12 @@ import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fleetStatus, migrateAll, type FleetReport, type TenantReport } from "../migrator/fleet";
 import { nextFile, type Scope } from "../migrator/files";
-import { down, schemaStatus, up, type UpResult } from "../migrator/migrator";
+import { down, schemaStatus, up, type MigrationResult } from "../migrator/migrator";
 import { SQL_DIR } from "../migrator/source";
 import { getTenant, migrateOne, revertOne } from "../services/tenants";
 import { UsageError, command, count, json, output, type Context } from "./command";
 
-function describe(r: UpResult, dryRun: boolean, verb = dryRun ? "would apply" : "applied"): string {
+function describe(r: MigrationResult, dryRun: boolean, verb = dryRun ? "would apply" : "applied"): string {
   if (r.applied.length === 0) return `${r.schema}: at revision ${r.to}, nothing to do`;
   return `${r.schema}: ${r.from} → ${r.to}, ${verb} ${r.applied.join(", ")} (${r.ms} ms)`;
 }

@@ -11,7 +11,7 @@ import { Lanes } from "./lanes";
 /** Anything that runs a query: the pool, a lane, a transaction or a reserved connection. */
 export type Sql = SQL;
 
-export type PoolConfig = Pick<
+type PoolConfig = Pick<
   Config,
   "dbPoolMax" | "dbPrepare" | "dbMaxLifetime" | "dbIdleTimeout" | "dbStatementTimeoutMs" | "dbLockTimeoutMs" | "dbAcquireTimeoutMs" | "dbConnectTimeoutMs"
 >;

@@ -5,11 +5,11 @@ import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, rmSync, writ
 import { join, resolve } from "node:path";
 import { userInfo } from "node:os";
 
-export class EmbeddedError extends Error {
+class EmbeddedError extends Error {
   override name = "EmbeddedError";
 }
 
-export type Embedded = { url: string; stop(): Promise<void> };
+type Embedded = { url: string; stop(): Promise<void> };
 
 type Binaries = { initdb: string; pg_ctl: string; postgres: string };
 type Ids = { uid: number; gid: number } | undefined;
@@ -50,7 +50,8 @@ function isAlive(pid: number): boolean {
   }
 }
 
-async function freePort(): Promise<number> {
+/** A TCP port nothing listens on now (127.0.0.1). */
+export async function freePort(): Promise<number> {
   const listener = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
   const { port } = listener;
   listener.stop(true);

@@ -7,6 +7,13 @@ export function isSchemaName(name: string): boolean {
   return SCHEMA.test(name) && name !== "public" && name !== "information_schema" && !name.startsWith("pg_");
 }
 
+// A DNS name or an IPv6 literal, with an optional port: registered tenant hosts, forwarded hosts.
+const HOST = /^([a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*|\[[0-9a-f:.]+\])(:\d{1,5})?$/i;
+
+export function isHost(name: string): boolean {
+  return name.length <= 253 && HOST.test(name);
+}
+
 /** A schema for a new company: lower-case ASCII and `_` from its name, plus a short random suffix. */
 export function schemaFor(companyName: string): string {
   const base = companyName

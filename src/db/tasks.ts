@@ -2,7 +2,7 @@
 import type { Sql } from "./client";
 import { escapeLike, paged } from "./lists";
 
-export type Priority = "low" | "normal" | "high";
+type Priority = "low" | "normal" | "high";
 export type Task = {
   id: number;
   title: string;
@@ -18,7 +18,7 @@ export type Task = {
   updated_at: Date;
 };
 /** What a client may write; dates as ISO 8601 text. */
-export type TaskInput = Partial<Pick<Task, "title" | "completed" | "order" | "description" | "priority" | "assignee_id" | "tags"> & { due_at: string | null }>;
+type TaskInput = Partial<Pick<Task, "title" | "completed" | "order" | "description" | "priority" | "assignee_id" | "tags"> & { due_at: string | null }>;
 
 export const TASK_SORTS = ["order", "created_at", "due_at", "priority"] as const;
 export type TaskQuery = {
@@ -73,7 +73,7 @@ export async function taskById(sql: Sql, schema: string, id: number): Promise<Ta
   return row;
 }
 
-export type NewTask = TaskInput & { title: string; created_by: number | null };
+type NewTask = TaskInput & { title: string; created_by: number | null };
 
 /** Rows share the first row's columns; a column it leaves out takes its default. */
 export async function insertTasks(sql: Sql, schema: string, tasks: NewTask[]): Promise<Task[]> {

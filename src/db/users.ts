@@ -15,7 +15,7 @@ export type User = {
 };
 /** A user as stored: what is inserted, and (partly) what an update changes. */
 export type UserRow = Pick<User, "email" | "first_name" | "last_name" | "role"> & { password_hash: string };
-export type UserChanges = Partial<UserRow>;
+type UserChanges = Partial<UserRow>;
 
 export const USER_SORTS = ["email", "first_name", "last_name", "role", "created_at"] as const;
 export type UserQuery = { q?: string; role?: Role; sort: (typeof USER_SORTS)[number]; desc: boolean; limit: number; offset: number };

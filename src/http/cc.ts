@@ -9,6 +9,7 @@ import { schemaStatus } from "../migrator/migrator";
 import { authorizeOperator, createWithAdmin } from "../services/auth";
 import { createTenant, dropTenant, getTenant, migrateOne, setStatus } from "../services/tenants";
 import { errorResponses } from "./errors";
+import { pathStart } from "./params";
 import { NewTenant, oneOf } from "../models";
 
 const SchemaParams = t.Object({ schema: t.String({ description: "the tenant's schema name" }) });
@@ -103,6 +104,6 @@ export const ccRoutes = (deps: Deps) => {
 
 /** /cc or /cc/… of an absolute request URL. */
 function isControlPath(url: string): boolean {
-  const path = url.indexOf("/", url.indexOf("//") + 2);
+  const path = pathStart(url);
   return url.startsWith("/cc", path) && (url.length === path + 3 || "/?".includes(url[path + 3]!));
 }

@@ -8,11 +8,11 @@ import { AppError, Unavailable } from "../errors";
 import type { Logger } from "../log";
 import { InvalidTarget, MigrationError } from "../migrator/errors";
 
-export type Problem = { error: { code: string; message: string; details?: unknown } };
+type Problem = { error: { code: string; message: string; details?: unknown } };
 
-export const CHALLENGE = 'Bearer realm="tenant-todo"';
+const CHALLENGE = 'Bearer realm="tenant-todo"';
 
-export function problem(code: string, message: string, details?: unknown): Problem {
+function problem(code: string, message: string, details?: unknown): Problem {
   return { error: details === undefined ? { code, message } : { code, message, details } };
 }
 
@@ -29,7 +29,7 @@ function keyColumn(detail: string | undefined): string | undefined {
 const unavailable = new Unavailable("database_unavailable", "the database is unavailable, try again shortly");
 
 /** A database error as the AppError it means; undefined for a bug (→ 500). */
-export function fromDatabase(error: SQL.PostgresError): AppError | undefined {
+function fromDatabase(error: SQL.PostgresError): AppError | undefined {
   const state = error.errno;
   // Errors Bun raises itself (no SQLSTATE) are about the connection: refused, closed, timed out.
   if (!state) return error.code.startsWith("ERR_POSTGRES_CONNECTION") || error.code.endsWith("_TIMEOUT") ? unavailable : undefined;
@@ -61,7 +61,7 @@ function fromValidation(error: ValidationError): AppError {
 }
 
 /** Any error as the AppError it means, or undefined for a bug. */
-export function toAppError(code: string | number, error: unknown): AppError | undefined {
+function toAppError(code: string | number, error: unknown): AppError | undefined {
   if (error instanceof AppError) return error;
   if (error instanceof InvalidTarget) return new AppError(422, "validation_failed", error.message, [{ path: "/to" }]);
   if (error instanceof MigrationError) return new AppError(409, "migration_failed", error.message, error.where);

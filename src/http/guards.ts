@@ -6,7 +6,7 @@ import type { Deps } from "../app";
 import { SCHEMA_PATTERN } from "../db/names";
 import { authenticate } from "../services/auth";
 
-export const TenantHeaders = t.Object(
+const TenantHeaders = t.Object(
   {
     tenant: t.Optional(
       t.String({ pattern: SCHEMA_PATTERN, description: "The tenant's schema name; without it, the Host header picks the tenant." }),

@@ -2,6 +2,7 @@
 // range failures of coerced query/path numbers without the field's name.
 import { t } from "elysia";
 import { Invalid, NotFound } from "../errors";
+import { isHost } from "../db/names";
 import { oneOf } from "../models";
 
 export const IdParams = t.Object({ id: t.Integer({ description: "the resource's id" }) });
@@ -38,21 +39,24 @@ export function sortParam(columns: readonly string[]) {
   return t.Optional(oneOf(values, `one of ${columns.join(", ")}; prefix - for descending`));
 }
 
-const HOST = /^([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(:\d{1,5})?$/;
+/** Where the path begins in an absolute URL ("http://host:port/path?query" → the index of "/path"). */
+export function pathStart(url: string): number {
+  return url.indexOf("/", url.indexOf("//") + 2);
+}
 
 /** The scheme and host clients reached us by, honouring a proxy's X-Forwarded-Proto/Host. */
 export function origin(request: Request): string {
-  const own = request.url.slice(0, request.url.indexOf("/", request.url.indexOf("//") + 2));
+  const own = request.url.slice(0, pathStart(request.url));
   const proto = request.headers.get("x-forwarded-proto")?.split(",")[0]!.trim().toLowerCase();
   const host = request.headers.get("x-forwarded-host")?.split(",")[0]!.trim();
   if (!proto && !host) return own;
   const scheme = proto === "https" || proto === "http" ? proto : own.slice(0, own.indexOf(":"));
-  return `${scheme}://${host && HOST.test(host) ? host : own.slice(own.indexOf("//") + 2)}`;
+  return `${scheme}://${host && isHost(host) ? host : own.slice(own.indexOf("//") + 2)}`;
 }
 
 /** X-Total-Count and an RFC 8288 Link header with first/prev/next/last, absolute (from `base`, see origin). */
 export function pageHeaders(url: string, base: string, total: number, limit: number, offset: number): Record<string, string> {
-  const start = url.indexOf("/", url.indexOf("//") + 2);
+  const start = pathStart(url);
   const q = url.indexOf("?", start);
   let kept = "";
   if (q >= 0) {

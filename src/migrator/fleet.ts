@@ -3,9 +3,9 @@
 import type { Sql } from "../db/client";
 import { listTenants, setRevision, tenantBySchema, type Tenant } from "../db/tenants";
 import { chainChecksum, type Migration } from "./files";
-import { down, up, type Limits, type UpResult } from "./migrator";
+import { down, up, type Limits, type MigrationResult } from "./migrator";
 
-export type TenantReport = UpResult & { error?: string };
+export type TenantReport = MigrationResult & { error?: string };
 export type FleetReport = {
   head: number;
   dry_run: boolean;
@@ -18,7 +18,7 @@ export type FleetReport = {
 };
 
 /** What the registry says of a tenant, without opening its schema. */
-export function registryStatus(tenant: Pick<Tenant, "revision" | "checksum">, local: readonly Migration[]) {
+function registryStatus(tenant: Pick<Tenant, "revision" | "checksum">, local: readonly Migration[]) {
   const head = local.length;
   const drift =
     tenant.revision > head

@@ -11,16 +11,17 @@ import type { Source } from "./source";
 // Advisory locks are keyed (namespace, hashtext(schema)): a hash collision only serialises two schemas.
 const LOCK_NAMESPACE = 1_718_447_360;
 
-export type AppliedRow = Applied & { applied_at: Date; duration: string };
+type AppliedRow = Applied & { applied_at: Date; duration: string };
 
 /** Called inside each migration's transaction with the schema's new revision, e.g. to update the registry. */
 export type OnApplied = (tx: Sql, schema: string, revision: number, checksum: string) => Promise<unknown>;
 
 /** How long a migration may wait for a table's lock, and run (0: no limit), in ms. */
 export type Limits = { lockTimeoutMs: number; statementTimeoutMs: number };
-export const DEFAULT_LIMITS: Limits = { lockTimeoutMs: 2000, statementTimeoutMs: 0 };
+const DEFAULT_LIMITS: Limits = { lockTimeoutMs: 2000, statementTimeoutMs: 0 };
 
-export type UpResult = { schema: string; from: number; to: number; applied: string[]; ms: number };
+/** What one up or down did to one schema: from and to revision, the files it ran (newest first for down). */
+export type MigrationResult = { schema: string; from: number; to: number; applied: string[]; ms: number };
 export type Options = { dryRun?: boolean; onApplied?: OnApplied; limits?: Limits };
 
 /**
@@ -34,7 +35,7 @@ function quoted(schema: string): string {
   return `"${schema}"`;
 }
 
-export async function createMigrationsTable(sql: Sql, schema: string) {
+async function createMigrationsTable(sql: Sql, schema: string) {
   await sql.unsafe(`
     create table if not exists ${quoted(schema)}.schema_migrations (
       version integer primary key,
@@ -59,10 +60,10 @@ export async function lockSchema(sql: Sql, schema: string) {
 }
 
 /** This transaction's (or, outside one, this session's) search_path and time limits for migration SQL. */
-async function prepareSession(sql: Sql, schema: string, limits: Limits, local: boolean) {
-  await sql`select set_config('search_path', ${quoted(schema)}, ${local}),
-    set_config('lock_timeout', ${String(limits.lockTimeoutMs)}, ${local}),
-    set_config('statement_timeout', ${String(limits.statementTimeoutMs)}, ${local})`;
+async function prepareSession(sql: Sql, schema: string, limits: Limits, transactionOnly: boolean) {
+  await sql`select set_config('search_path', ${quoted(schema)}, ${transactionOnly}),
+    set_config('lock_timeout', ${String(limits.lockTimeoutMs)}, ${transactionOnly}),
+    set_config('statement_timeout', ${String(limits.statementTimeoutMs)}, ${transactionOnly})`;
 }
 
 async function record(sql: Sql, schema: string, m: Migration, ms: number) {
@@ -126,11 +127,11 @@ function lockedStep(sql: Sql, schema: string, due: (applied: AppliedRow[]) => bo
 }
 
 function report(schema: string, from: number, started: number) {
-  return (files: string[], to: number): UpResult => ({ schema, from, to, applied: files, ms: Math.round(performance.now() - started) });
+  return (files: string[], to: number): MigrationResult => ({ schema, from, to, applied: files, ms: Math.round(performance.now() - started) });
 }
 
 /** Applies what is pending (up to `to`); a dry run reads and reports, and changes nothing. */
-export async function up(sql: Sql, schema: string, local: readonly Migration[], options: Options & { to?: number } = {}): Promise<UpResult> {
+export async function up(sql: Sql, schema: string, local: readonly Migration[], options: Options & { to?: number } = {}): Promise<MigrationResult> {
   const started = performance.now();
   const limits = options.limits ?? DEFAULT_LIMITS;
   if (options.to !== undefined && (options.to < 0 || options.to > local.length))
@@ -236,7 +237,7 @@ async function finishedIndex(conn: Sql, schema: string, statement: string): Prom
 }
 
 /** Reverts the last `steps` applied files with their `-- migrate:down` sections, newest first. */
-export async function down(sql: Sql, schema: string, local: readonly Migration[], options: Options & { steps?: number } = {}): Promise<UpResult> {
+export async function down(sql: Sql, schema: string, local: readonly Migration[], options: Options & { steps?: number } = {}): Promise<MigrationResult> {
   const started = performance.now();
   const limits = options.limits ?? DEFAULT_LIMITS;
   const applied = (await readApplied(sql, schema)) ?? [];
@@ -264,7 +265,7 @@ export async function down(sql: Sql, schema: string, local: readonly Migration[]
   return result(files, from - files.length);
 }
 
-export type SchemaStatus = {
+type SchemaStatus = {
   schema: string;
   revision: number;
   head: number;

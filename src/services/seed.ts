@@ -8,7 +8,7 @@ import { createWithAdmin } from "./auth";
 import { hashPassword } from "./passwords";
 import { addUser } from "./users";
 
-export type Login = { company: string; schema: string; email: string; password: string; token: string };
+type Login = { company: string; schema: string; email: string; password: string; token: string };
 
 /** A unique, valid e-mail for a fake person (faker's own can repeat across thousands). */
 export function fakeEmail(first: string, last: string): string {
@@ -16,7 +16,7 @@ export function fakeEmail(first: string, last: string): string {
   return `${local}.${crypto.randomUUID().slice(0, 8)}@${faker.internet.domainName()}`.toLowerCase();
 }
 
-export function fakeTask(userIds: number[]) {
+function fakeTask(userIds: number[]) {
   return {
     title: faker.hacker.phrase().slice(0, 500),
     completed: faker.datatype.boolean(),

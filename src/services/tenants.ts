@@ -2,7 +2,7 @@
 // migrate or revert one tenant, suspend/resume, and drop (schema and registry rows together).
 // Every verb checks the schema name and that the tenant exists, here and nowhere else.
 import type { Sql } from "../db/client";
-import { isSchemaName, schemaFor } from "../db/names";
+import { isHost, isSchemaName, schemaFor } from "../db/names";
 import { deleteTenant, insertTenant, setRevision, setTenantStatus, tenantBySchema, type Tenant, type TenantStatus } from "../db/tenants";
 import { Invalid, NotFound } from "../errors";
 import { migrateTenant, revertTenant } from "../migrator/fleet";
@@ -11,9 +11,7 @@ import { createSchema, lockSchema, type Limits } from "../migrator/migrator";
 import type { NewTenant } from "../models";
 import type { AuthCache } from "./cache";
 
-const HOST = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:\d{1,5})?$/;
-
-export function checkSchemaName(schema: string) {
+function checkSchemaName(schema: string) {
   if (!isSchemaName(schema))
     throw new Invalid(`invalid schema name "${schema.slice(0, 80)}": use ^[a-z][a-z0-9_]{0,62}$, not public, pg_* or information_schema`);
 }
@@ -24,7 +22,7 @@ function normalise(input: Omit<NewTenant, "admin">) {
   const schema = input.schema ?? schemaFor(name);
   checkSchemaName(schema);
   const host = input.host?.trim().toLowerCase() || null;
-  if (host && (host.length > 253 || !HOST.test(host))) throw new Invalid(`invalid host "${host.slice(0, 80)}"`);
+  if (host && !isHost(host)) throw new Invalid(`invalid host "${host.slice(0, 80)}"`);
   return { name, schema, host };
 }
 

@@ -1,12 +1,7 @@
 // Shared by the load scripts: ports, a scratch database, statistics.
 import { SQL } from "bun";
 
-export async function freePort(): Promise<number> {
-  const listener = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
-  const { port } = listener;
-  listener.stop(true);
-  return port;
-}
+export { freePort } from "../../src/db/embedded";
 
 export function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;
