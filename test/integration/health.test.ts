@@ -2,6 +2,7 @@
 import { describe, expect, test } from "bun:test";
 import { createApp } from "../../src/app";
 import { database } from "../../src/db/client";
+import { freePort } from "../../src/db/embedded";
 import { source, testConfig } from "../support/db";
 import { testApp } from "../support/http";
 import { migrationFile } from "../support/migrations";
@@ -22,9 +23,7 @@ describe("health", () => {
   });
 
   test("/health/db is a 503, not a hang or a 500, when the database is unreachable", async () => {
-    const listener = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
-    const port = listener.port;
-    listener.stop(true);
+    const port = await freePort();
     const db = database(`postgres://nobody@127.0.0.1:${port}/none`, { ...testConfig, dbPoolMax: 1 });
     const app = createApp({ config: testConfig, db, source });
     const r = await app.handle(new Request("http://localhost/health/db"));
