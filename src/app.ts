@@ -1,4 +1,4 @@
-// Composition: logs and metrics → CORS → errors → docs → health → auth → users → tasks → control API.
+// Composition: logs and metrics → CORS → errors → input checks → docs → health → auth → users → tasks → control API.
 import { swagger } from "@elysiajs/swagger";
 import { Elysia, t } from "elysia";
 import type { Config } from "./config";
@@ -8,6 +8,7 @@ import { ccRoutes } from "./http/cc";
 import { cors } from "./http/cors";
 import { errors } from "./http/errors";
 import { healthRoutes } from "./http/health";
+import { inputs } from "./http/inputs";
 import { Metrics, observe } from "./http/observe";
 import { taskRoutes } from "./http/tasks";
 import { userRoutes } from "./http/users";
@@ -70,6 +71,7 @@ export function createApp(deps: Omit<Deps, "cache" | "log" | "metrics"> & Partia
     .use(observe(all))
     .use(cors(all.config))
     .use(errors(all.log, all.config.bodyLimit))
+    .use(inputs)
     .use(docs)
     .use(healthRoutes(all))
     .use(authRoutes(all))

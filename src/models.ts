@@ -9,6 +9,8 @@ export function oneOf<const T extends [string, ...string[]]>(values: T, descript
 }
 
 export const Email = t.String({ format: "email", maxLength: 254 });
+/** RFC 3339 with a four-digit year from 0001 to 9999: extended years (+275760-…) are beyond PostgreSQL. */
+export const DateTime = t.String({ format: "date-time", pattern: "^(?!0000)\\d{4}-", description: "RFC 3339, years 0001 to 9999" });
 const Password = t.String({ minLength: MIN_PASSWORD, maxLength: 200, description: `at least ${MIN_PASSWORD} characters` });
 const PersonName = t.String({ minLength: 1, maxLength: 100, pattern: "\\S" });
 export const Role = oneOf(["admin", "member"]);

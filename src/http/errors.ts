@@ -63,6 +63,8 @@ function fromValidation(error: ValidationError): AppError {
 /** Any error as the AppError it means, or undefined for a bug. */
 function toAppError(code: string | number, error: unknown): AppError | undefined {
   if (error instanceof AppError) return error;
+  // Elysia wraps what a parse hook throws (inputs.ts refuses bodies there) in a ParseError.
+  if (code === "PARSE" && (error as Error).cause instanceof AppError) return (error as Error).cause as AppError;
   if (error instanceof InvalidTarget) return new AppError(422, "validation_failed", error.message, [{ path: "/to" }]);
   if (error instanceof MigrationError) return new AppError(409, "migration_failed", error.message, error.where);
   if (error instanceof ValidationError) return fromValidation(error);

@@ -4,7 +4,7 @@ import { Elysia, t } from "elysia";
 import type { Deps } from "../app";
 import { TASK_SORTS, clearTasks, deleteTask, insertTasks, listTasks, taskById, updateTask, type Task } from "../db/tasks";
 import { Forbidden, NotFound } from "../errors";
-import { oneOf } from "../models";
+import { DateTime, oneOf } from "../models";
 import { errorResponses } from "./errors";
 import { guards } from "./guards";
 import { IdParams, PageQuery, origin, page, pageHeaders, rowId, sortParam, sorting } from "./params";
@@ -15,7 +15,7 @@ const Fields = {
   order: t.Integer({ minimum: -2147483648, maximum: 2147483647 }),
   description: t.String({ maxLength: 10000 }),
   priority: oneOf(["low", "normal", "high"]),
-  due_at: t.Nullable(t.String({ format: "date-time" })),
+  due_at: t.Nullable(DateTime),
   assignee_id: t.Nullable(t.Integer({ minimum: 1, maximum: 2147483647 })),
   tags: t.Array(t.String({ minLength: 1, maxLength: 50 }), { maxItems: 20, uniqueItems: true }),
 };
@@ -29,8 +29,8 @@ const TaskQuery = t.Object(
     assignee: t.Optional(t.Integer({ description: "a user id" })),
     q: t.Optional(t.String({ maxLength: 200, description: "text in the title or description" })),
     tag: t.Optional(t.String({ maxLength: 50 })),
-    due_before: t.Optional(t.String({ format: "date-time" })),
-    due_after: t.Optional(t.String({ format: "date-time" })),
+    due_before: t.Optional(DateTime),
+    due_after: t.Optional(DateTime),
     sort: sortParam(TASK_SORTS),
     ...PageQuery,
   },

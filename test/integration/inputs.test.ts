@@ -106,3 +106,58 @@ describe("paths and ids", () => {
     }
   });
 });
+
+describe("what PostgreSQL cannot store, and what would cost the server", () => {
+  test("NUL or half a surrogate pair in any string is a 422 naming the field; nothing changes", async () => {
+    const before = await count();
+    const cases: [string, string, unknown, string][] = [
+      ["POST", "/tasks", { title: "a\u0000b" }, "/title"],
+      ["POST", "/tasks", { title: "ok", description: "x\u0000" }, "/description"],
+      ["POST", "/tasks", { title: "ok", tags: ["fine", "\u0000"] }, "/tags/1"],
+      ["POST", "/tasks", { title: "half \ud800 pair" }, "/title"],
+      ["PATCH", `/tasks/${taskId}`, { title: "\u0000" }, "/title"],
+      ["PATCH", "/users/1", { first_name: "Ada\u0000" }, "/first_name"],
+      ["POST", "/auth/register", { company_name: "Nul\u0000Co", email: "nul@x.test", password: "long enough", first_name: "A", last_name: "B" }, "/company_name"],
+    ];
+    for (const [method, path, body, field] of cases) {
+      const r = await api.req(method, path, { headers: me.headers, body });
+      expect({ path, field, status: r.status }).toEqual({ path, field, status: 422 });
+      shape(r.body);
+      expect(r.body.error.details.map((d: { path: string }) => d.path)).toEqual([field]);
+    }
+    for (const query of ["q=a%00b", "tag=%00", "completed=true&q=%00"]) {
+      const r = await api.req("GET", `/tasks?${query}`, { headers: me.headers });
+      expect({ query, status: r.status }).toEqual({ query, status: 422 });
+    }
+    expect(await count()).toEqual(before);
+    expect((await api.req("GET", `/tasks/${taskId}`, { headers: me.headers })).body.title).toBe("original");
+  });
+
+  test("dates outside years 0001–9999 are a 422 naming the field", async () => {
+    for (const due_at of ["+275760-09-13T00:00:00Z", "-001000-01-01T00:00:00Z", "0000-01-01T00:00:00Z", "10000-01-01T00:00:00Z"]) {
+      const r = await api.req("POST", "/tasks", { headers: me.headers, body: { title: "when", due_at } });
+      expect({ due_at, status: r.status }).toEqual({ due_at, status: 422 });
+      expect(r.body.error.details.map((d: { path: string }) => d.path)).toContain("/due_at");
+    }
+    for (const bound of ["due_before", "due_after"]) {
+      const r = await api.req("GET", `/tasks?${bound}=${encodeURIComponent("+275760-09-13T00:00:00Z")}`, { headers: me.headers });
+      expect({ bound, status: r.status }).toEqual({ bound, status: 422 });
+    }
+    const edge = await api.req("POST", "/tasks", { headers: me.headers, body: { title: "edge", due_at: "9999-12-31T23:59:59Z" } });
+    expect(edge.status).toBe(201);
+    await api.req("DELETE", `/tasks/${edge.body.id}`, { headers: me.headers });
+  });
+
+  test("JSON nested deeper than 32 levels is refused before parsing, unauthenticated or not, with no echo of it", async () => {
+    for (const raw of ["[".repeat(200_000) + "]".repeat(200_000), JSON.stringify({ title: "deep", tags: JSON.parse("[".repeat(40) + "]".repeat(40)) })]) {
+      for (const headers of [me.headers, {}]) {
+        const r = await api.req("POST", "/tasks", { headers: { ...headers, "content-type": "application/json" }, raw });
+        expect(r.status).toBe(400);
+        expect(r.body.error.code).toBe("body_too_deep");
+        expect(JSON.stringify(r.body).length).toBeLessThan(300);
+      }
+    }
+    const tenThousand = { title: "deep tags", tags: JSON.parse("[".repeat(10_000) + "]".repeat(10_000)) };
+    expect((await api.req("POST", "/tasks", { headers: me.headers, raw: JSON.stringify(tenThousand) })).status).toBe(400);
+  });
+});

@@ -1,6 +1,9 @@
 // Users and roles: admins manage users, members edit only their own name and password, the last
 // admin stays, no response carries a hash.
 import { describe, expect, test } from "bun:test";
+import { createApp } from "../../src/app";
+import { database } from "../../src/db/client";
+import { source } from "../support/db";
 import { testApp, type TestApp } from "../support/http";
 
 const api = await testApp();
@@ -99,5 +102,59 @@ describe("accounts", () => {
     expect(wildcard.body).toEqual([]);
     expect((await api.req("GET", `/users/${team.user.id}`, { headers: team.headers })).body.email).toBe(team.email);
     expect((await api.req("GET", "/users/999999", { headers: team.headers })).status).toBe(404);
+  });
+});
+
+describe("sessions follow the credentials", () => {
+  const login = async (email: string, password: string, schema: string) => {
+    const r = await api.req("POST", "/auth/login", { body: { email, password } });
+    return { tenant: schema, authorization: `Bearer ${r.body.token}` };
+  };
+  const me = (headers: Record<string, string>) => api.req("GET", "/auth/me", { headers }).then((r) => r.status);
+
+  test("a new password ends the user's other sessions at once; the session that changed it stays", async () => {
+    const team = await api.signUp();
+    const other = await login(team.email, team.password, team.schema);
+    expect(await me(other)).toBe(200); // cached on this instance: the eviction must reach it
+    expect((await api.req("PATCH", `/users/${team.user.id}`, { headers: team.headers, body: { password: "a brand new password" } })).status).toBe(200);
+    expect([await me(team.headers), await me(other)]).toEqual([200, 401]);
+    expect((await api.req("POST", "/auth/login", { body: { email: team.email, password: team.password } })).status).toBe(401);
+  });
+
+  test("a new email ends the other sessions too; an admin's reset of someone else ends all of theirs", async () => {
+    const team = await api.signUp();
+    const member = await addMember(team);
+    const second = await login(member.email, "member password", team.schema);
+    const email = `moved.${crypto.randomUUID().slice(0, 8)}@team.test`;
+    expect((await api.req("PATCH", `/users/${member.id}`, { headers: team.headers, body: { email } })).status).toBe(200);
+    expect([await me(member.headers), await me(second)]).toEqual([401, 401]);
+    const third = await login(email, "member password", team.schema);
+    expect(await me(third)).toBe(200);
+    expect((await api.req("PATCH", `/users/${member.id}`, { headers: team.headers, body: { password: "reset by the admin" } })).status).toBe(200);
+    expect(await me(third)).toBe(401);
+    expect(await me(team.headers)).toBe(200);
+  });
+});
+
+describe("concurrent admin changes", () => {
+  test("two admins demoting (or deleting) each other at once: one wins, the last admin stays, never a 500", async () => {
+    // Two instances with their own connections, so the two changes really meet in PostgreSQL.
+    const dbs = [database(api.db.url, api.config), database(api.db.url, api.config)];
+    const apps = dbs.map((db) => createApp({ config: api.config, db, source }));
+    const call = (i: number, method: string, path: string, headers: Record<string, string>, body?: unknown) =>
+      apps[i]!.handle(new Request(`http://localhost${path}`, { method, headers: { ...headers, "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) })).then((r) => r.status);
+    try {
+      for (let round = 0; round < 10; round++) {
+        const team = await api.signUp();
+        const second = await addMember(team, "admin");
+        const change = round % 2 ? (i: number, id: number, h: Record<string, string>) => call(i, "DELETE", `/users/${id}`, h) : (i: number, id: number, h: Record<string, string>) => call(i, "PATCH", `/users/${id}`, h, { role: "member" });
+        const statuses = await Promise.all([change(0, second.id, team.headers), change(1, team.user.id, second.headers)]);
+        expect(statuses.every((s) => s < 500)).toBe(true);
+        const admins = await api.sql`select count(*)::int as n from ${api.sql(team.schema)}.users where role = 'admin'`;
+        expect(admins[0].n).toBeGreaterThanOrEqual(1);
+      }
+    } finally {
+      await Promise.all(dbs.map((db) => db.close()));
+    }
   });
 });
