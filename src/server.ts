@@ -49,7 +49,8 @@ export async function serve(config: Config) {
     ms: Math.round(performance.now() - started),
   });
   onStop(log, async () => {
-    await app.stop(); // stops accepting, lets in-flight requests finish
+    // Stop accepting; in-flight requests get up to 10 s (every database wait is bounded below that).
+    await Promise.race([app.stop(), Bun.sleep(10_000).then(() => app.stop(true))]);
     await db.close();
   });
   return app;

