@@ -50,8 +50,10 @@ export function connect(url: string, config: PoolConfig, options: { max?: number
       ...(config.dbPrepare && {
         statement_timeout: config.dbStatementTimeoutMs,
         lock_timeout: config.dbLockTimeoutMs,
-        // An abandoned transaction must not hold a tenant's locks.
+        // An abandoned transaction must not hold a tenant's locks, nor a statement outlive its client
+        // (a migrator killed mid-file keeps its session lock until its backend notices).
         idle_in_transaction_session_timeout: Math.max(config.dbStatementTimeoutMs, 10_000),
+        client_connection_check_interval: 1000,
         // LIMIT $n otherwise keeps PostgreSQL re-planning every execution of a prepared list query.
         plan_cache_mode: "force_generic_plan",
       }),
@@ -66,12 +68,12 @@ export function database(url: string, config: PoolConfig, embedded?: { stop(): P
   const lanes = new Lanes(
     Array.from({ length: config.dbPoolMax }, (_, i) => {
       const name = `${APPLICATION}/lane${i}/${process.pid}`;
-      return { name, sql: connect(url, config, { max: 1, name }) };
+      return { name, open: () => connect(url, config, { max: 1, name }) };
     }),
     {
       acquireMs: config.dbAcquireTimeoutMs,
-      // Ends a lane's session; its queued queries fail at once rather than each waiting out its own timeout.
-      reset: (name) => sql`select pg_terminate_backend(pid) from pg_stat_activity where application_name = ${name}`.then(() => {}),
+      // Ends a lane's session and waits (up to 5 s) until its backend is gone: what was queued there never runs.
+      terminate: (name) => sql`select pg_terminate_backend(pid, 5000) from pg_stat_activity where application_name = ${name}`.then(() => {}),
     },
   );
   let pinging: Promise<number> | undefined;

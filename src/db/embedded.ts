@@ -9,7 +9,12 @@ class EmbeddedError extends Error {
   override name = "EmbeddedError";
 }
 
-type Embedded = { url: string; stop(): Promise<void> };
+type Embedded = {
+  url: string;
+  stop(): Promise<void>;
+  /** pg_ctl on this cluster, as its user: the fault suite stops, starts and restarts it. */
+  pgCtl(...args: string[]): { ok: boolean; output: string };
+};
 
 type Binaries = { initdb: string; pg_ctl: string; postgres: string };
 type Ids = { uid: number; gid: number } | undefined;
@@ -124,6 +129,7 @@ export async function startEmbedded(root = resolve(".data")): Promise<Embedded> 
       rmSync(join(users, String(process.pid)), { force: true });
       if (liveUsers(users).length === 0) run(ids, bin.pg_ctl, ["stop", "-D", dataDir, "-m", "fast", "-w", "-t", "30"]);
     },
+    pgCtl: (...args) => run(ids, bin.pg_ctl, [...args, "-D", dataDir]),
   };
 }
 

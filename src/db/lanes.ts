@@ -24,7 +24,8 @@ export class PoolTimeout extends Error {
   }
 }
 
-type Lane = { name: string; sql: SQL; owner: Tenant | undefined; running: number[] };
+/** `resetting`: its session is being ended and its client replaced; nobody may take it meanwhile. */
+type Lane = { name: string; open: () => SQL; sql: SQL; owner: Tenant | undefined; running: number[]; resetting: boolean };
 type Tenant = { key: string; lane: Lane | undefined; waiting: number };
 /** A claim on a lane: counted as running there from `started`. */
 type Ticket = { lane: Lane; started: number };
@@ -36,10 +37,10 @@ export class Lanes {
   private readonly waiters: Waiter[] = [];
 
   constructor(
-    lanes: { name: string; sql: SQL }[],
-    private readonly options: { acquireMs: number; reset: (name: string) => Promise<void> },
+    lanes: { name: string; open: () => SQL }[],
+    private readonly options: { acquireMs: number; terminate: (name: string) => Promise<void> },
   ) {
-    this.lanes = lanes.map((l) => ({ ...l, owner: undefined, running: [] }));
+    this.lanes = lanes.map((l) => ({ ...l, sql: l.open(), owner: undefined, running: [], resetting: false }));
   }
 
   async run<T>(key: string, work: (sql: SQL) => Promise<T>): Promise<T> {
@@ -50,7 +51,7 @@ export class Lanes {
       return await work(lane.sql);
     } catch (error) {
       const code = (error as { errno?: string }).errno;
-      if (code && TIMEOUTS.has(code) && lane.running.at(-1) !== started) this.options.reset(lane.name).catch(() => {});
+      if (code && TIMEOUTS.has(code) && lane.running.at(-1) !== started && !lane.resetting) this.reset(lane);
       throw error;
     } finally {
       lane.running.splice(lane.running.indexOf(started), 1);
@@ -66,13 +67,28 @@ export class Lanes {
     if (lane) {
       if (lane.running.length >= DEPTH || now - lane.running[0]! > STALL_MS) return undefined;
     } else {
-      lane = this.lanes.find((l) => !l.owner);
+      lane = this.lanes.find((l) => !l.owner && !l.resetting);
       if (!lane) return undefined;
       lane.owner = tenant;
       tenant.lane = lane;
     }
     lane.running.push(now);
     return { lane, started: now };
+  }
+
+  /** Ends the lane's session on the server (nothing queued on it runs), then gives it a new client. */
+  private reset(lane: Lane) {
+    lane.resetting = true;
+    this.options
+      .terminate(lane.name)
+      .catch(() => {})
+      .finally(() => {
+        const old = lane.sql;
+        lane.sql = lane.open();
+        old.close({ timeout: 0 }).catch(() => {});
+        lane.resetting = false;
+        if (this.waiters.length) this.release();
+      });
   }
 
   private free(lane: Lane) {

@@ -9,7 +9,7 @@ import { revertTenant } from "../../src/migrator/fleet";
 import { readApplied } from "../../src/migrator/migrator";
 import { SQL_DIR } from "../../src/migrator/source";
 import { createTenant, dropTenant } from "../../src/services/tenants";
-import { database, source, uniqueSchema } from "../support/db";
+import { database, source, testConfig, uniqueSchema } from "../support/db";
 
 let sql: Sql;
 let url: string;
@@ -141,6 +141,60 @@ describe("migrate verbs", () => {
     const status = await cli(["migrate", "status", "--tenant", schema], { SQL_DIR: dir });
     expect(status.code).toBe(1);
     expect(status.stdout).toContain("changed after it was applied");
+  });
+
+  // No-transaction files need a session: through a transaction pooler they are refused (migrator.test.ts).
+  test.skipIf(!testConfig.dbPrepare)("a no-transaction file killed half-way resumes after its last finished statement; status shows it", async () => {
+    const schema = await tenant();
+    const dir = sqlCopy();
+    const next = `${String(source.tenant.length + 1).padStart(4, "0")}_resume_me.sql`;
+    // Statement 2 waits until a 'release' row exists (or 30 s): the run is killed there.
+    writeFileSync(
+      join(dir, "tenant", next),
+      "-- migrate:no-transaction\n-- migrate:up\ninsert into tasks (title) values ('ran once');\n" +
+        "select pg_sleep(case when exists (select 1 from tasks where title = 'release') then 0 else 30 end);\n" +
+        "create index concurrently tasks_title_idx on tasks (title);\n",
+    );
+    const proc = Bun.spawn(["bun", join(import.meta.dir, "../../src/index.ts"), "migrate", "up", "--tenant", schema], {
+      env: { ...process.env, DATABASE_URL: url, SQL_DIR: dir, LOG_LEVEL: "silent" },
+      stdout: "ignore",
+      stderr: "ignore",
+    });
+    const firstDone = () =>
+      sql.unsafe(`select done from "${schema}".schema_migrations_progress`).then((r) => r[0]?.done === 1, () => false);
+    for (let i = 0; i < 300 && !(await firstDone()); i++) await Bun.sleep(50);
+    proc.kill("SIGKILL");
+    await proc.exited;
+    expect((await cli(["migrate", "status", "--tenant", schema], { SQL_DIR: dir })).stdout).toContain(`${next}: interrupted after 1 of 3 statements`);
+
+    await sql.unsafe(`insert into "${schema}".tasks (title) values ('release')`);
+    const again = await cli(["migrate", "up", "--tenant", schema], { SQL_DIR: dir });
+    expect(again.stderr).toBe("");
+    expect(again.code).toBe(0);
+    const [row] = await sql.unsafe(`select count(*)::int as n from "${schema}".tasks where title = 'ran once'`);
+    expect(row.n).toBe(1); // statement 1 did not run again
+    expect(await sql`select 1 from pg_indexes where schemaname = ${schema} and indexname = 'tasks_title_idx'`).toHaveLength(1);
+    const after = await cli(["migrate", "status", "--tenant", schema], { SQL_DIR: dir });
+    expect(after.stdout).not.toContain("interrupted");
+    expect(after.stdout).toContain(`✓ ${next}`);
+  });
+
+  test.skipIf(!testConfig.dbPrepare)("a half-made concurrent index (INVALID) is dropped and built again on the next run", async () => {
+    const schema = await tenant();
+    const dir = sqlCopy();
+    const next = `${String(source.tenant.length + 1).padStart(4, "0")}_unique_titles.sql`;
+    writeFileSync(join(dir, "tenant", next), "-- migrate:no-transaction\n-- migrate:up\ncreate unique index concurrently tasks_title_key on tasks (title);\n");
+    await sql.unsafe(`insert into "${schema}".tasks (title) values ('same'), ('same')`);
+    const failed = await cli(["migrate", "up", "--tenant", schema], { SQL_DIR: dir });
+    expect(failed.code).toBe(1);
+    const valid = () => sql`select i.indisvalid as valid from pg_index i join pg_class c on c.oid = i.indexrelid join pg_namespace n on n.oid = c.relnamespace where n.nspname = ${schema} and c.relname = 'tasks_title_key'`;
+    expect((await valid())[0]!.valid).toBe(false); // what PostgreSQL leaves behind
+    await sql.unsafe(`delete from "${schema}".tasks where title = 'same'`);
+    const fixed = await cli(["migrate", "up", "--tenant", schema], { SQL_DIR: dir });
+    expect(fixed.stderr).toBe("");
+    expect(fixed.code).toBe(0);
+    expect((await valid())[0]!.valid).toBe(true);
+    expect((await readApplied(sql, schema))!.map((a) => a.name)).toContain("unique_titles");
   });
 
   test("new writes the next numbered file from the template", async () => {
