@@ -10,7 +10,7 @@ export const testConfig: Config = Object.freeze({
   ...loadConfig(),
   adminToken: "test-admin-token-0123456789",
   logLevel: "silent",
-  dbPoolMax: 12,
+  dbPoolMax: 4,
 });
 
 export const source = loadSource();
