@@ -1,5 +1,6 @@
 // `tenant create | list | drop | suspend | resume`: the same service functions as /cc.
 import { listTenants } from "../db/tenants";
+import { STRATEGIES, moveTenant, rebalance, rebalanceProgress, withNodes } from "../services/placement";
 import { createTenant, dropTenant, setStatus } from "../services/tenants";
 import { UsageError, command, json, output, type Context } from "./command";
 
@@ -25,11 +26,13 @@ export const tenantCommands = [
   }),
   command({
     name: "tenant list",
-    summary: "every tenant with its status and revision",
+    summary: "every tenant with its status, revision and (on Citus) node",
     options: { json },
     async run(context) {
-      const tenants = await listTenants(context.db.sql);
-      const text = tenants.map((t) => `${t.schema.padEnd(24)} ${t.status.padEnd(9)} rev ${t.revision}  ${t.host ?? "-"}  ${t.name}`).join("\n");
+      const tenants = await withNodes(context.db.sql, await listTenants(context.db.sql));
+      const text = tenants
+        .map((t) => `${t.schema.padEnd(24)} ${t.status.padEnd(9)} rev ${t.revision}  ${t.node ? `${t.node}  ` : ""}${t.host ?? "-"}  ${t.name}`)
+        .join("\n");
       output(context, tenants, text || "no tenants");
       return 0;
     },
@@ -60,4 +63,42 @@ export const tenantCommands = [
       },
     }),
   ),
+  command({
+    name: "tenant move",
+    args: "<schema>",
+    summary: "Citus: move a tenant to another node while it serves",
+    options: { to: { type: "string", value: "host:port", help: "the node to move it to" }, json },
+    async run(context) {
+      if (!context.values.to) throw new UsageError("tenant move <schema> --to host:port");
+      const moved = await moveTenant(context.db.sql, subject(context, "schema"), context.values.to);
+      output(context, moved, `moved ${moved.schema} from ${moved.from} to ${moved.to} in ${moved.ms} ms (${moved.mode})`);
+      return 0;
+    },
+  }),
+  command({
+    name: "tenant rebalance",
+    summary: "Citus: spread tenants over the nodes in the background, printing progress until done",
+    options: {
+      strategy: { type: "string", value: STRATEGIES.join("|"), help: "by disk size (default) or by count" },
+      "no-wait": { type: "boolean", help: "start it and return" },
+      json,
+    },
+    async run(context) {
+      const { values, db } = context;
+      const strategy = values.strategy ?? "by_disk_size";
+      if (!(STRATEGIES as readonly string[]).includes(strategy)) throw new UsageError(`--strategy is one of ${STRATEGIES.join(", ")}`);
+      let status = await rebalance(db.sql, strategy as (typeof STRATEGIES)[number]);
+      if (!status.started) {
+        output(context, status, "nothing to move: the tenants are balanced");
+        return 0;
+      }
+      while (!values["no-wait"] && !["finished", "failed", "cancelled"].includes(status.state)) {
+        if (!values.json) context.print(`job ${status.job}: ${status.state} ${JSON.stringify(status.tasks)}`);
+        await Bun.sleep(1000);
+        status = { ...status, ...(await rebalanceProgress(db.sql)) };
+      }
+      output(context, status, `job ${status.job}: ${status.state} ${JSON.stringify(status.tasks)}`);
+      return status.state === "failed" || status.state === "cancelled" ? 1 : 0;
+    },
+  }),
 ];

@@ -7,6 +7,7 @@ import { AppError } from "../errors";
 import { fleetStatus, migrateAll, withStatus } from "../migrator/fleet";
 import { schemaStatus } from "../migrator/migrator";
 import { authorizeOperator, createWithAdmin } from "../services/auth";
+import { STRATEGIES, moveTenant, rebalance, rebalanceProgress, withNodes } from "../services/placement";
 import { createTenant, dropTenant, getTenant, migrateOne, setStatus } from "../services/tenants";
 import { errorResponses } from "./errors";
 import { pathStart } from "./params";
@@ -23,8 +24,8 @@ export const ccRoutes = (deps: Deps) => {
       .onRequest(({ request }) => {
         if (isControlPath(request.url)) authorizeOperator(config.adminToken, request.headers.get("authorization") ?? undefined, "cc_disabled");
       })
-      .get("/tenants", () => fleetStatus(sql, local), {
-        detail: { summary: "Every tenant with its revision, the head, pending files and count, and any drift (from the registry)" },
+      .get("/tenants", async () => withNodes(sql, await fleetStatus(sql, local)), {
+        detail: { summary: "Every tenant with its revision, the head, pending files and count, any drift (from the registry), and its node on Citus" },
       })
       .post(
         "/tenants",
@@ -41,7 +42,8 @@ export const ccRoutes = (deps: Deps) => {
         async ({ params }) => {
           const tenant = await getTenant(sql, params.schema);
           const { applied, interrupted, error } = await schemaStatus(sql, tenant.schema, local);
-          return { ...withStatus(tenant, local), applied, ...(interrupted && { interrupted }), ...(error && { drift: error }) };
+          const [placed] = await withNodes(sql, [withStatus(tenant, local)]);
+          return { ...placed!, applied, ...(interrupted && { interrupted }), ...(error && { drift: error }) };
         },
         { params: SchemaParams, detail: { summary: "One tenant with the migrations applied to its schema (read from the schema)" } },
       )
@@ -99,6 +101,25 @@ export const ccRoutes = (deps: Deps) => {
           detail: { summary: "Migrate every tenant: bounded concurrency, past failures, with a per-tenant report" },
         },
       )
+      .post("/tenants/:schema/move", ({ params, body }) => moveTenant(sql, params.schema, body.node), {
+        params: SchemaParams,
+        body: t.Object({ node: t.String({ maxLength: 300, description: "host:port of a Citus node that takes tenants" }) }, { additionalProperties: false }),
+        parse: "json",
+        detail: { summary: "Citus: move a tenant's schema to another node while it serves; reports the duration" },
+      })
+      .post(
+        "/rebalance",
+        async ({ body, set }) => {
+          set.status = 202;
+          set.headers.location = "/cc/rebalance";
+          return rebalance(sql, body?.strategy);
+        },
+        {
+          body: t.Optional(t.Object({ strategy: t.Optional(oneOf([...STRATEGIES])) }, { additionalProperties: false })),
+          detail: { summary: "Citus: start rebalancing tenants across nodes in the background (by disk size, or by count); 202" },
+        },
+      )
+      .get("/rebalance", () => rebalanceProgress(sql), { detail: { summary: "Citus: the latest rebalance, with its moves counted by state" } })
   );
 };
 

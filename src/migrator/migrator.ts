@@ -197,7 +197,7 @@ async function applyOutsideTransaction(sql: Sql, schema: string, local: readonly
         if (!(await finishedIndex(conn, schema, statements[i]!))) await conn.unsafe(statements[i]!);
         await conn.unsafe(
           `insert into ${quoted(schema)}.schema_migrations_progress (version, checksum, done) values ($1, $2, $3)
-           on conflict (version) do update set checksum = excluded.checksum, done = excluded.done, updated_at = now()`,
+           on conflict (version) do update set checksum = excluded.checksum, done = excluded.done, updated_at = excluded.updated_at`,
           [m.version, m.checksum, i + 1],
         );
       }

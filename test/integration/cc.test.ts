@@ -1,6 +1,7 @@
 // The control API: ADMIN_TOKEN, tenant lifecycle, and fleet migrations with a broken tenant,
 // two migrators at once and dry runs — on this file's own tenants only (the `schemas` canary list).
 import { describe, expect, test } from "bun:test";
+import { distributed } from "../../src/db/citus";
 import type { Migration } from "../../src/migrator/files";
 import { readApplied } from "../../src/migrator/migrator";
 import type { Source } from "../../src/migrator/source";
@@ -160,5 +161,18 @@ describe("fleet migrations", () => {
     expect(await state()).toBe(before);
     const real = await next.req("POST", `/cc/tenants/${schemas[0]}/migrate`, { headers: admin, body: { to: head + 1 } });
     expect(real.body).toMatchObject({ from: head, to: head + 1, applied: [notes.file] });
+  });
+});
+
+// On Citus (bun run test:citus) test/citus covers these verbs.
+describe.skipIf(await distributed(api.sql))("placement without Citus", () => {
+  test("tenants carry no node; move and rebalance answer 409 not_distributed", async () => {
+    const schema = await newTenant("Unplaced");
+    expect((await api.req("GET", `/cc/tenants/${schema}`, { headers: admin })).body.node).toBeUndefined();
+    for (const [path, body] of [[`/cc/tenants/${schema}/move`, { node: "127.0.0.1:5432" }], ["/cc/rebalance", {}]] as const) {
+      const r = await api.req("POST", path, { headers: admin, body });
+      expect({ path, status: r.status, code: r.body.error.code }).toEqual({ path, status: 409, code: "not_distributed" });
+    }
+    expect((await api.req("GET", "/cc/rebalance", { headers: admin })).status).toBe(409);
   });
 });
