@@ -49,3 +49,10 @@ export class Unavailable extends AppError {
     super(503, code, message);
   }
 }
+
+/** A tenant at one of its quotas: TENANT_MAX_USERS or TENANT_MAX_TASKS. */
+export class QuotaExceeded extends AppError {
+  constructor(what: "users" | "tasks", limit: number) {
+    super(403, "quota_exceeded", `this tenant has reached its quota of ${limit} ${what}`, { quota: `TENANT_MAX_${what.toUpperCase()}`, limit });
+  }
+}

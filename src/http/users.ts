@@ -54,9 +54,9 @@ export const userRoutes = (deps: Deps) => {
       "/",
       async ({ tenant, body, set }) => {
         set.status = 201;
-        return presentUser(await createUser(deps, tenant, body));
+        return presentUser(await createUser(deps, tenant, body, deps.config.quotas.users));
       },
-      { admin: true, body: NewUser, parse: "json", detail: { summary: "Create a user (admin)" } },
+      { admin: true, body: NewUser, parse: "json", detail: { summary: "Create a user (admin; at most TENANT_MAX_USERS per tenant)" } },
     )
     .patch(
       "/:id",
