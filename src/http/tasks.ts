@@ -60,7 +60,7 @@ function present(base: string, task: Task) {
 export const taskRoutes = (deps: Deps) => {
   const { db, config } = deps;
   const maxTasks = config.quotas.tasks;
-  return new Elysia({ prefix: "/tasks", detail: { tags: ["tasks"], security: [{ tenant: [], bearer: [] }], responses: errorResponses(400, 401, 403, 404, 413, 422) } })
+  return new Elysia({ prefix: "/tasks", detail: { tags: ["tasks"], security: [{ tenant: [], bearer: [] }], responses: errorResponses(400, 401, 403, 404, 413, 422, 429) } })
     .use(guards(deps))
     .get(
       "/",
