@@ -1,6 +1,5 @@
-// `tenant create | list | drop | suspend | resume`: the same service functions as /cc.
+// `tenant create | list | drop | suspend | resume`: the same operations as /cc, audited alike.
 import { listTenants } from "../db/tenants";
-import { createTenant, dropTenant, setStatus } from "../services/tenants";
 import { UsageError, command, json, output, type Context } from "./command";
 
 /** The one positional a verb needs, or a UsageError naming it. */
@@ -17,8 +16,8 @@ export const tenantCommands = [
     summary: "create a tenant, migrated to head",
     options: { schema: { type: "string", value: "<schema>", help: "default: from the name" }, host: { type: "string", value: "<host>", help: "a Host header that reaches it" }, json },
     async run(context) {
-      const { values, db, source } = context;
-      const [t] = await createTenant(db.sql, source.tenant, { name: subject(context, "name"), schema: values.schema, host: values.host });
+      const { values, ops, source } = context;
+      const { tenant: t } = await ops.createTenant(source.tenant, { name: subject(context, "name"), schema: values.schema, host: values.host });
       output(context, t, `created ${t.schema} (${t.name}) at revision ${t.revision}`);
       return 0;
     },
@@ -42,7 +41,7 @@ export const tenantCommands = [
     async run(context) {
       const schema = subject(context, "schema");
       if (!context.values.yes) throw new UsageError(`dropping ${schema} deletes its data: add --yes`);
-      await dropTenant(context.db.sql, schema, context.store.cache);
+      await context.ops.dropTenant(schema);
       context.print(`dropped ${schema}`);
       return 0;
     },
@@ -54,7 +53,7 @@ export const tenantCommands = [
       summary: verb === "suspend" ? "its API answers 403; its data stays" : "serve a suspended tenant again",
       options: {},
       async run(context) {
-        const t = await setStatus(context.db.sql, context.store.cache, subject(context, "schema"), verb === "suspend" ? "suspended" : "active");
+        const t = await context.ops.setStatus(subject(context, "schema"), verb === "suspend" ? "suspended" : "active");
         context.print(`${t.schema} is ${t.status}`);
         return 0;
       },
