@@ -111,7 +111,7 @@ describe("migrate verbs", () => {
       expect((await readApplied(sql, s))!.map((a) => a.version)).toEqual(source.tenant.map((m) => m.version));
       expect((await tenantBySchema(sql, s))!.revision).toBe(source.tenant.length);
     }
-  });
+  }, 30_000); // eight CLI processes at once
 
   test("--to below the current revision is refused (that is what down is for)", async () => {
     const schema = await tenant();
