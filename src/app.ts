@@ -70,7 +70,7 @@ const docs = swagger({
   },
 });
 
-export function createApp(deps: Omit<Deps, "cache" | "log" | "metrics"> & Partial<Pick<Deps, "cache" | "log" | "metrics" | "throttle">>) {
+export function createApp(deps: Omit<Deps, "cache" | "log" | "metrics"> & Partial<Pick<Deps, "cache" | "log" | "metrics">>) {
   const all: Deps = {
     cache: new AuthCache(deps.config.authCacheSeconds),
     log: createLogger(deps.config.logLevel),

@@ -17,7 +17,7 @@ export type Context<O extends Record<string, Option> = Record<string, Option>> =
   /** Absent for verbs declared with `database: false`. */
   db: Database;
   store: { db: Database; cache: AuthCache };
-  /** Every write goes through these: each leaves one audit event, as `cli:<os user>`. */
+  /** Every write goes through these: each leaves one audit event, as `cli:<os user>`. Unusable without `db`. */
   ops: Operations;
   print: (text: string) => void;
 };

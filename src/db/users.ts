@@ -24,7 +24,8 @@ const COLUMNS = "id, email, first_name, last_name, role, created_at, updated_at"
 
 /**
  * Inserts the user and counts it in the tenant's `counts` row, in one statement: undefined (and
- * nothing inserted) when that would take the count over `max` (undefined: no quota). Concurrent inserts queue on that row.
+ * nothing inserted) when that would take the count over `max` (undefined: no quota). Concurrent
+ * inserts queue on that row (see insertTasks).
  */
 export async function insertUser(sql: Sql, schema: string, user: UserRow, max?: number): Promise<User | undefined> {
   const [row] = await sql<User[]>`
