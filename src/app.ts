@@ -15,8 +15,18 @@ import { userRoutes } from "./http/users";
 import { createLogger, type Logger } from "./log";
 import type { Source } from "./migrator/source";
 import { AuthCache } from "./services/cache";
+import { TenantThrottle } from "./services/limits";
 
-export type Deps = { config: Config; db: Database; source: Source; cache: AuthCache; log: Logger; metrics: Metrics };
+export type Deps = {
+  config: Config;
+  db: Database;
+  source: Source;
+  cache: AuthCache;
+  log: Logger;
+  metrics: Metrics;
+  /** TENANT_RATE, when set: this instance's count of each tenant's requests. */
+  throttle?: TenantThrottle;
+};
 
 const ErrorBody = t.Object({
   error: t.Object({ code: t.String(), message: t.String(), details: t.Optional(t.Unknown()) }),
@@ -33,8 +43,9 @@ const docs = swagger({
         "A multi-tenant TODO API: each company is a PostgreSQL schema. Tenant routes need the `tenant` header (the schema; " +
         "or a Host registered to the tenant) and `Authorization: Bearer <token>`. Every error is " +
         '`{ "error": { "code", "message", "details"? } }`: 400 malformed header or body, 401 missing/invalid/expired/revoked ' +
-        "token (also a token of another tenant), 403 role or suspended tenant, 404 unknown tenant or id, 409 conflict, " +
-        "413 body too large, 422 validation (details name the fields).",
+        "token (also a token of another tenant), 403 role, suspended tenant, closed registration or a quota reached, " +
+        "404 unknown tenant or id, 409 conflict, 413 body too large, 422 validation (details name the fields), " +
+        "429 over a rate limit (with Retry-After and the RateLimit-Policy / RateLimit headers).",
     },
     tags: [
       { name: "auth", description: "Register a company, sign in and out" },
@@ -51,7 +62,7 @@ const docs = swagger({
       },
       schemas: { Error: ErrorBody },
       responses: Object.fromEntries(
-        [400, 401, 403, 404, 409, 413, 422, 503].map((code) => [
+        [400, 401, 403, 404, 409, 413, 422, 429, 503].map((code) => [
           String(code),
           { description: "Error", content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } } },
         ]),
@@ -65,6 +76,7 @@ export function createApp(deps: Omit<Deps, "cache" | "log" | "metrics"> & Partia
     cache: new AuthCache(deps.config.authCacheSeconds),
     log: createLogger(deps.config.logLevel),
     metrics: new Metrics(),
+    throttle: deps.config.rate.tenant ? new TenantThrottle(deps.config.rate.tenant) : undefined,
     ...deps,
   };
   return new Elysia({ normalize: false, serve: { maxRequestBodySize: all.config.bodyLimit + 64 * 1024 } })

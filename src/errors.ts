@@ -49,3 +49,25 @@ export class Unavailable extends AppError {
     super(503, code, message);
   }
 }
+
+/** One rate limit as a response reports it: its policy (`limit` per `window` s), what is left, and the seconds until its window ends. */
+export type RateUsage = { policy: string; limit: number; window: number; remaining: number; reset: number };
+
+/** Over a rate limit: 429 with Retry-After and the RateLimit-Policy / RateLimit headers (src/http/errors.ts). */
+export class RateLimited extends AppError {
+  constructor(
+    message: string,
+    readonly usage: readonly RateUsage[],
+    readonly retryAfter: number,
+  ) {
+    const over = usage.at(-1)!;
+    super(429, "rate_limited", message, { policy: over.policy, limit: over.limit, window: over.window, retry_after: retryAfter });
+  }
+}
+
+/** A tenant at one of its quotas: TENANT_MAX_USERS or TENANT_MAX_TASKS. */
+export class QuotaExceeded extends AppError {
+  constructor(what: "users" | "tasks", limit: number) {
+    super(403, "quota_exceeded", `this tenant has reached its quota of ${limit} ${what}`, { quota: `TENANT_MAX_${what.toUpperCase()}`, limit });
+  }
+}

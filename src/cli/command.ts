@@ -5,6 +5,7 @@ import type { Config } from "../config";
 import type { Database } from "../db/client";
 import type { Source } from "../migrator/source";
 import type { AuthCache } from "../services/cache";
+import type { Operations } from "../services/operations";
 
 type Option = { type: "string" | "boolean"; value?: string; help: string };
 
@@ -16,6 +17,8 @@ export type Context<O extends Record<string, Option> = Record<string, Option>> =
   /** Absent for verbs declared with `database: false`. */
   db: Database;
   store: { db: Database; cache: AuthCache };
+  /** Every write goes through these: each leaves one audit event, as `cli:<os user>`. Unusable without `db`. */
+  ops: Operations;
   print: (text: string) => void;
 };
 

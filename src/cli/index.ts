@@ -7,9 +7,11 @@ import { AppError } from "../errors";
 import { MigrationError } from "../migrator/errors";
 import { migratePublic } from "../migrator/migrator";
 import { loadSource } from "../migrator/source";
+import { cliActor } from "../services/audit";
 import { AuthCache } from "../services/cache";
-import { seed } from "../services/seed";
+import { operations } from "../services/operations";
 import { UsageError, command, count, json, output, parse, usageLine, type Command, type Context } from "./command";
+import { auditCommand } from "./audit";
 import { migrateCommands } from "./migrate";
 import { tenantCommands } from "./tenant";
 
@@ -23,8 +25,8 @@ const seedCommand = command({
     json,
   },
   async run(context) {
-    const { values, db, source, config } = context;
-    const logins = await seed(db.sql, source, {
+    const { values, ops, source, config } = context;
+    const logins = await ops.seed(source, {
       tenants: count(values.tenants, "tenants", 3)!,
       users: count(values.users, "users", 3)!,
       tasks: count(values.tasks, "tasks", 200)!,
@@ -47,7 +49,7 @@ const healthcheckCommand = command({
   },
 });
 
-const COMMANDS: Command[] = [...migrateCommands, ...tenantCommands, seedCommand, healthcheckCommand];
+const COMMANDS: Command[] = [...migrateCommands, ...tenantCommands, seedCommand, auditCommand, healthcheckCommand];
 
 export const USAGE = [
   "tenant-todo — multi-tenant TODO API",
@@ -83,7 +85,9 @@ export async function runCli(argv: string[], config: Config, print = (text: stri
       // The registry must exist before any tenant verb; a dry run changes nothing, not even that.
       if (!values["dry-run"] && !(c.name.startsWith("migrate") && values.public)) await migratePublic(db.sql, source);
     }
-    const context = { values, positionals, config, source, db: db!, store: { db: db!, cache: new AuthCache(0) }, print } as Context;
+    const cache = new AuthCache(0);
+    const ops = operations({ sql: db?.sql!, cache, actor: cliActor() });
+    const context = { values, positionals, config, source, db: db!, store: { db: db!, cache }, ops, print } as Context;
     return await c.run(context);
   } catch (error) {
     if (error instanceof UsageError) {

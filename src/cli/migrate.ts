@@ -1,11 +1,11 @@
-// `migrate up | down | status | new`: the same migrator and service functions as start-up and /cc.
+// `migrate up | down | status | new`: the same migrator and operations as start-up and /cc.
 import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { fleetStatus, migrateAll, type FleetReport, type TenantReport } from "../migrator/fleet";
+import { fleetStatus, type FleetReport, type TenantReport } from "../migrator/fleet";
 import { nextFile, type Scope } from "../migrator/files";
-import { down, schemaStatus, up, type MigrationResult } from "../migrator/migrator";
+import { schemaStatus, type MigrationResult } from "../migrator/migrator";
 import { SQL_DIR } from "../migrator/source";
-import { getTenant, migrateOne, revertOne } from "../services/tenants";
+import { getTenant } from "../services/tenants";
 import { UsageError, command, count, json, output, type Context } from "./command";
 
 function describe(r: MigrationResult, dryRun: boolean, verb = dryRun ? "would apply" : "applied"): string {
@@ -53,20 +53,20 @@ const upCommand = command({
     json,
   },
   async run(context) {
-    const { values, db, source, config } = context;
+    const { values, ops, source, config } = context;
     const dryRun = Boolean(values["dry-run"]);
     const chosen = target(values);
     const to = count(values.to, "to");
     if (chosen === "all") {
       if (to !== undefined) throw new UsageError("--to goes with one schema: --tenant <schema> or --public");
       const concurrency = count(values.concurrency, "concurrency");
-      const report = await migrateAll(db.sql, source.tenant, { dryRun, concurrency, limits: config.migrate, onProgress: values.json ? undefined : progress });
+      const report = await ops.migrateFleet(source.tenant, { dryRun, concurrency, limits: config.migrate, onProgress: values.json ? undefined : progress });
       output(context, report, describeFleet(report));
       return report.failed ? 1 : 0;
     }
     const local = chosen === "public" ? source.public : source.tenant;
     const options = { to, dryRun, limits: config.migrate };
-    const r = chosen === "public" ? await up(db.sql, "public", local, options) : await migrateOne(db.sql, local, chosen, options);
+    const r = chosen === "public" ? await ops.migrateRegistry(local, options) : await ops.migrateTenant(local, chosen, options);
     const sqlText = dryRun ? local.filter((m) => r.applied.includes(m.file)).map((m) => `-- ${m.file}\n${m.up}`) : [];
     output(context, r, [describe(r, dryRun), ...sqlText].join("\n\n"));
     return 0;
@@ -84,11 +84,11 @@ const downCommand = command({
     json,
   },
   async run(context) {
-    const { values, db, source, config } = context;
+    const { values, ops, source, config } = context;
     const dryRun = Boolean(values["dry-run"]);
     const chosen = target(values, false);
     const options = { steps: count(values.steps, "steps", 1), dryRun, limits: config.migrate };
-    const r = chosen === "public" ? await down(db.sql, "public", source.public, options) : await revertOne(db.sql, source.tenant, chosen, options);
+    const r = chosen === "public" ? await ops.revertRegistry(source.public, options) : await ops.revertTenant(source.tenant, chosen, options);
     output(context, r, describe(r, dryRun, dryRun ? "would revert" : "reverted"));
     return 0;
   },

@@ -1,7 +1,6 @@
-// `tenant create | list | drop | suspend | resume`: the same service functions as /cc.
+// `tenant create | list | drop | suspend | resume | move | rebalance`: the same operations as /cc, audited alike.
 import { listTenants } from "../db/tenants";
-import { STRATEGIES, moveTenant, rebalance, rebalanceProgress, withNodes } from "../services/placement";
-import { createTenant, dropTenant, setStatus } from "../services/tenants";
+import { STRATEGIES, rebalanceProgress, withNodes } from "../services/placement";
 import { UsageError, command, json, output, type Context } from "./command";
 
 /** The one positional a verb needs, or a UsageError naming it. */
@@ -18,8 +17,8 @@ export const tenantCommands = [
     summary: "create a tenant, migrated to head",
     options: { schema: { type: "string", value: "<schema>", help: "default: from the name" }, host: { type: "string", value: "<host>", help: "a Host header that reaches it" }, json },
     async run(context) {
-      const { values, db, source } = context;
-      const [t] = await createTenant(db.sql, source.tenant, { name: subject(context, "name"), schema: values.schema, host: values.host });
+      const { values, ops, source } = context;
+      const { tenant: t } = await ops.createTenant(source.tenant, { name: subject(context, "name"), schema: values.schema, host: values.host });
       output(context, t, `created ${t.schema} (${t.name}) at revision ${t.revision}`);
       return 0;
     },
@@ -45,7 +44,7 @@ export const tenantCommands = [
     async run(context) {
       const schema = subject(context, "schema");
       if (!context.values.yes) throw new UsageError(`dropping ${schema} deletes its data: add --yes`);
-      await dropTenant(context.db.sql, schema, context.store.cache);
+      await context.ops.dropTenant(schema);
       context.print(`dropped ${schema}`);
       return 0;
     },
@@ -57,7 +56,7 @@ export const tenantCommands = [
       summary: verb === "suspend" ? "its API answers 403; its data stays" : "serve a suspended tenant again",
       options: {},
       async run(context) {
-        const t = await setStatus(context.db.sql, context.store.cache, subject(context, "schema"), verb === "suspend" ? "suspended" : "active");
+        const t = await context.ops.setStatus(subject(context, "schema"), verb === "suspend" ? "suspended" : "active");
         context.print(`${t.schema} is ${t.status}`);
         return 0;
       },
@@ -70,7 +69,7 @@ export const tenantCommands = [
     options: { to: { type: "string", value: "host:port", help: "the node to move it to" }, json },
     async run(context) {
       if (!context.values.to) throw new UsageError("tenant move <schema> --to host:port");
-      const moved = await moveTenant(context.db.sql, subject(context, "schema"), context.values.to);
+      const moved = await context.ops.moveTenant(subject(context, "schema"), context.values.to);
       output(context, moved, `moved ${moved.schema} from ${moved.from} to ${moved.to} in ${moved.ms} ms (${moved.mode})`);
       return 0;
     },
@@ -87,7 +86,7 @@ export const tenantCommands = [
       const { values, db } = context;
       const strategy = values.strategy ?? "by_disk_size";
       if (!(STRATEGIES as readonly string[]).includes(strategy)) throw new UsageError(`--strategy is one of ${STRATEGIES.join(", ")}`);
-      let status = await rebalance(db.sql, strategy as (typeof STRATEGIES)[number]);
+      let status = await context.ops.rebalance(strategy as (typeof STRATEGIES)[number]);
       if (!status.started) {
         output(context, status, "nothing to move: the tenants are balanced");
         return 0;

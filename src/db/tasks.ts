@@ -1,4 +1,5 @@
 // A tenant's tasks. Filters and sorts come from whitelists; values are always parameters.
+import type { SQL } from "bun";
 import type { Sql } from "./client";
 import { escapeLike, paged } from "./lists";
 
@@ -75,11 +76,28 @@ export async function taskById(sql: Sql, schema: string, id: number): Promise<Ta
 
 type NewTask = TaskInput & { title: string; created_by: number | null };
 
-/** Rows share the first row's columns; a column it leaves out takes its default. */
-export async function insertTasks(sql: Sql, schema: string, tasks: NewTask[]): Promise<Task[]> {
+/**
+ * Inserts the rows and counts them in the tenant's `counts` row, in one statement: undefined (and
+ * nothing inserted) when that would take the count over `max` (undefined: no quota). Concurrent inserts queue on that row,
+ * each checking the count the previous one left, so none passes the last slot twice. Rows share the
+ * first row's columns; a column it leaves out takes its default.
+ */
+export async function insertTasks(sql: Sql, schema: string, tasks: NewTask[], max?: number): Promise<Task[] | undefined> {
   if (tasks.length === 0) return [];
-  const columns = [...WRITABLE, "created_by"].filter((c) => tasks[0]![c as keyof NewTask] !== undefined);
-  return sql<Task[]>`insert into ${sql(schema)}.tasks ${sql(tasks, ...(columns as (keyof NewTask)[]))} returning ${sql.unsafe(COLUMNS)}`;
+  // Names from the WRITABLE list (never from the input), quoted: "order" is a keyword.
+  const columns = sql.unsafe(
+    [...WRITABLE, "created_by"]
+      .filter((c) => tasks[0]![c as keyof NewTask] !== undefined)
+      .map((c) => `"${c}"`)
+      .join(", "),
+  );
+  const rows = await sql<Task[]>`
+    with slot as (update ${sql(schema)}.counts set tasks = tasks + ${tasks.length} where tasks + ${tasks.length} <= coalesce(${max ?? null}::int, 2147483647) returning 1)
+    insert into ${sql(schema)}.tasks (${columns})
+    select ${columns} from jsonb_populate_recordset(null::${sql(schema)}.tasks, ${tasks}::jsonb)
+    where exists (select from slot)
+    returning ${sql.unsafe(COLUMNS)}`;
+  return rows.length ? rows : undefined;
 }
 
 export async function updateTask(sql: Sql, schema: string, id: number, changes: TaskInput): Promise<Task | undefined> {
@@ -92,9 +110,18 @@ export async function updateTask(sql: Sql, schema: string, id: number, changes: 
 }
 
 export async function deleteTask(sql: Sql, schema: string, id: number): Promise<boolean> {
-  return (await sql`delete from ${sql(schema)}.tasks where id = ${id}`).count > 0;
+  return (await deleteCounted(sql, schema, sql`where id = ${id}`)) > 0;
 }
 
-export async function clearTasks(sql: Sql, schema: string, completed?: boolean): Promise<number> {
-  return (await sql`delete from ${sql(schema)}.tasks ${completed === undefined ? sql`` : sql`where completed = ${completed}`}`).count;
+export function clearTasks(sql: Sql, schema: string, completed?: boolean): Promise<number> {
+  return deleteCounted(sql, schema, completed === undefined ? sql`` : sql`where completed = ${completed}`);
+}
+
+/** Deletes tasks and takes them off the tenant's count, in one statement; how many went. */
+async function deleteCounted(sql: Sql, schema: string, where: SQL.Query<unknown>): Promise<number> {
+  const [row] = await sql<{ n: number }[]>`
+    with gone as (delete from ${sql(schema)}.tasks ${where} returning 1),
+    counted as (update ${sql(schema)}.counts set tasks = tasks - (select count(*) from gone) where exists (select from gone))
+    select count(*)::int as n from gone`;
+  return row!.n;
 }

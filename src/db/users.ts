@@ -22,11 +22,18 @@ export type UserQuery = { q?: string; role?: Role; sort: (typeof USER_SORTS)[num
 
 const COLUMNS = "id, email, first_name, last_name, role, created_at, updated_at";
 
-export async function insertUser(sql: Sql, schema: string, user: UserRow): Promise<User> {
+/**
+ * Inserts the user and counts it in the tenant's `counts` row, in one statement: undefined (and
+ * nothing inserted) when that would take the count over `max` (undefined: no quota). Concurrent
+ * inserts queue on that row (see insertTasks).
+ */
+export async function insertUser(sql: Sql, schema: string, user: UserRow, max?: number): Promise<User | undefined> {
   const [row] = await sql<User[]>`
-    insert into ${sql(schema)}.users ${sql(user, "email", "password_hash", "first_name", "last_name", "role")}
+    with slot as (update ${sql(schema)}.counts set users = users + 1 where users + 1 <= coalesce(${max ?? null}::int, 2147483647) returning 1)
+    insert into ${sql(schema)}.users (email, password_hash, first_name, last_name, role)
+    select ${user.email}, ${user.password_hash}, ${user.first_name}, ${user.last_name}, ${user.role} where exists (select from slot)
     returning ${sql.unsafe(COLUMNS)}`;
-  return row!;
+  return row;
 }
 
 export async function userById(sql: Sql, schema: string, id: number, forUpdate = false): Promise<User | undefined> {
@@ -65,8 +72,12 @@ export async function updateUser(sql: Sql, schema: string, id: number, changes: 
   return row;
 }
 
+/** Deletes the user and takes it off the tenant's count, in one statement. */
 export async function deleteUser(sql: Sql, schema: string, id: number): Promise<User | undefined> {
-  const [row] = await sql<User[]>`delete from ${sql(schema)}.users where id = ${id} returning ${sql.unsafe(COLUMNS)}`;
+  const [row] = await sql<User[]>`
+    with gone as (delete from ${sql(schema)}.users where id = ${id} returning ${sql.unsafe(COLUMNS)}),
+    counted as (update ${sql(schema)}.counts set users = users - 1 where exists (select from gone))
+    select * from gone`;
   return row;
 }
 

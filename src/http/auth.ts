@@ -2,11 +2,12 @@
 import { Elysia, t } from "elysia";
 import type { Deps } from "../app";
 import { userById } from "../db/users";
-import { Unauthorized } from "../errors";
+import { AppError, Unauthorized } from "../errors";
 import { login, logout, register, type SignedIn } from "../services/auth";
 import { errorResponses } from "./errors";
 import { presentUser } from "./users";
 import { guards } from "./guards";
+import { limits } from "./limits";
 import { Email, Registration } from "../models";
 
 function present({ token, expires_at, tenant, user }: SignedIn) {
@@ -15,24 +16,28 @@ function present({ token, expires_at, tenant, user }: SignedIn) {
 
 export const authRoutes = (deps: Deps) => {
   const { db, source, config } = deps;
-  return new Elysia({ prefix: "/auth", detail: { tags: ["auth"], responses: errorResponses(400, 401, 403, 409, 413, 422) } })
+  return new Elysia({ prefix: "/auth", detail: { tags: ["auth"], responses: errorResponses(400, 401, 403, 409, 413, 422, 429) } })
     .use(guards(deps))
+    .use(limits(deps))
     .post(
       "/register",
       async ({ body, set }) => {
+        if (config.registration === "closed") throw new AppError(403, "registration_closed", "sign-up is closed: an operator creates tenants");
         set.status = 201;
         return present(await register(deps, source.tenant, body, config.tokenTtlHours));
       },
       {
         body: Registration,
         parse: "json",
-        detail: { summary: "Create a company (tenant) with its first admin, and sign in", security: [] },
+        limit: "register",
+        detail: { summary: "Create a company (tenant) with its first admin, and sign in (REGISTRATION, RATE_REGISTER)", security: [] },
       },
     )
     .post("/login", async ({ body }) => present(await login(deps, body, config.tokenTtlHours)), {
       body: t.Object({ email: Email, password: t.String({ maxLength: 200 }) }, { additionalProperties: false }),
       parse: "json",
-      detail: { summary: "Sign in; the tenant comes from the account", security: [] },
+      limit: "login",
+      detail: { summary: "Sign in; the tenant comes from the account (RATE_LOGIN_IP, RATE_LOGIN_EMAIL)", security: [] },
     })
     .post(
       "/logout",

@@ -1,14 +1,17 @@
-// The control API for operators, behind ADMIN_TOKEN: the fleet's tenants and their migrations.
-// Same functions as the CLI; nothing about migrations is written here.
+// The control API for operators, behind ADMIN_TOKEN: the fleet's tenants, their migrations and the
+// audit trail. Writes go through services/operations, as the CLI's do, so each leaves one audit
+// event naming the token (by its digest); nothing about migrations is written here.
 import { Elysia, t } from "elysia";
 import type { Deps } from "../app";
 import { SCHEMA_PATTERN } from "../db/names";
 import { AppError } from "../errors";
-import { fleetStatus, migrateAll, withStatus } from "../migrator/fleet";
+import { fleetStatus, withStatus } from "../migrator/fleet";
 import { schemaStatus } from "../migrator/migrator";
-import { authorizeOperator, createWithAdmin } from "../services/auth";
-import { STRATEGIES, moveTenant, rebalance, rebalanceProgress, withNodes } from "../services/placement";
-import { createTenant, dropTenant, getTenant, migrateOne, setStatus } from "../services/tenants";
+import { readAudit, tokenActor } from "../services/audit";
+import { authorizeOperator } from "../services/auth";
+import { operations } from "../services/operations";
+import { STRATEGIES, rebalanceProgress, withNodes } from "../services/placement";
+import { getTenant } from "../services/tenants";
 import { errorResponses } from "./errors";
 import { pathStart } from "./params";
 import { NewTenant, oneOf } from "../models";
@@ -18,6 +21,8 @@ const SchemaParams = t.Object({ schema: t.String({ description: "the tenant's sc
 export const ccRoutes = (deps: Deps) => {
   const { db: { sql }, source, config, cache } = deps;
   const local = source.tenant;
+  // Only ever used once the token was checked, so it is the one configured.
+  const ops = operations({ sql, cache, actor: tokenActor(config.adminToken ?? "") });
   return (
     new Elysia({ prefix: "/cc", detail: { tags: ["control"], security: [{ admin: [] }], responses: errorResponses(400, 401, 404, 409, 422, 503) } })
       // Before routing and validation: without the token, nothing about /cc is parsed or revealed.
@@ -30,10 +35,9 @@ export const ccRoutes = (deps: Deps) => {
       .post(
         "/tenants",
         async ({ body: { admin, ...tenant }, set }) => {
+          const created = await ops.createTenant(local, tenant, admin);
           set.status = 201;
-          if (!admin) return withStatus((await createTenant(sql, local, tenant))[0], local);
-          const created = await createWithAdmin(sql, local, tenant, admin);
-          return { ...withStatus(created.tenant, local), admin: created.user };
+          return { ...withStatus(created.tenant, local), ...(created.user && { admin: created.user }) };
         },
         { body: NewTenant, parse: "json", detail: { summary: "Create a tenant (schema migrated to head), optionally with its first admin" } },
       )
@@ -51,7 +55,7 @@ export const ccRoutes = (deps: Deps) => {
         "/tenants/:schema",
         async ({ params, query, status }) => {
           if (query.confirm !== params.schema) throw new AppError(400, "confirmation_required", "dropping deletes every row of the tenant: add ?confirm=<schema>");
-          await dropTenant(sql, params.schema, cache);
+          await ops.dropTenant(params.schema);
           return status(204, undefined);
         },
         {
@@ -62,7 +66,7 @@ export const ccRoutes = (deps: Deps) => {
       )
       .post(
         "/tenants/:schema/migrate",
-        ({ params, body }) => migrateOne(sql, local, params.schema, { to: body?.to, dryRun: body?.dry_run, limits: config.migrate }),
+        ({ params, body }) => ops.migrateTenant(local, params.schema, { to: body?.to, dryRun: body?.dry_run, limits: config.migrate }),
         {
           params: SchemaParams,
           body: t.Optional(t.Object({ to: t.Optional(t.Integer({ minimum: 0 })), dry_run: t.Optional(t.Boolean()) }, { additionalProperties: false })),
@@ -71,7 +75,7 @@ export const ccRoutes = (deps: Deps) => {
       )
       .post(
         "/tenants/:schema/:action",
-        async ({ params }) => withStatus(await setStatus(sql, cache, params.schema, params.action === "suspend" ? "suspended" : "active"), local),
+        async ({ params }) => withStatus(await ops.setStatus(params.schema, params.action === "suspend" ? "suspended" : "active"), local),
         {
           params: t.Object({ schema: t.String(), action: oneOf(["suspend", "resume"]) }),
           detail: { summary: "Suspend (its API answers 403, data kept) or resume a tenant" },
@@ -81,7 +85,7 @@ export const ccRoutes = (deps: Deps) => {
         "/migrate",
         // Half the pool by default: the API keeps serving while the fleet migrates.
         ({ body }) =>
-          migrateAll(sql, local, {
+          ops.migrateFleet(local, {
             dryRun: body?.dry_run,
             concurrency: body?.concurrency ?? Math.max(1, Math.floor(config.dbPoolMax / 2)),
             schemas: body?.schemas,
@@ -101,7 +105,7 @@ export const ccRoutes = (deps: Deps) => {
           detail: { summary: "Migrate every tenant: bounded concurrency, past failures, with a per-tenant report" },
         },
       )
-      .post("/tenants/:schema/move", ({ params, body }) => moveTenant(sql, params.schema, body.node), {
+      .post("/tenants/:schema/move", ({ params, body }) => ops.moveTenant(params.schema, body.node), {
         params: SchemaParams,
         body: t.Object({ node: t.String({ maxLength: 300, description: "host:port of a Citus node that takes tenants" }) }, { additionalProperties: false }),
         parse: "json",
@@ -112,7 +116,7 @@ export const ccRoutes = (deps: Deps) => {
         async ({ body, set }) => {
           set.status = 202;
           set.headers.location = "/cc/rebalance";
-          return rebalance(sql, body?.strategy);
+          return ops.rebalance(body?.strategy);
         },
         {
           body: t.Optional(t.Object({ strategy: t.Optional(oneOf([...STRATEGIES])) }, { additionalProperties: false })),
@@ -120,6 +124,33 @@ export const ccRoutes = (deps: Deps) => {
         },
       )
       .get("/rebalance", () => rebalanceProgress(sql), { detail: { summary: "Citus: the latest rebalance, with its moves counted by state" } })
+      .get(
+        "/audit",
+        async ({ query, request, set }) => {
+          const events = await readAudit(sql, query);
+          const last = events.at(-1);
+          // A full page may have more behind it: the next one starts before its last event.
+          if (last && events.length === (query.limit ?? 100)) {
+            const next = new URL(request.url);
+            next.searchParams.set("before", String(last.id));
+            set.headers.link = `<${next.pathname}${next.search}>; rel="next"`;
+          }
+          // A plain array: Elysia drops set.headers when the body is an Array subclass (Bun's SQL results).
+          return [...events];
+        },
+        {
+          query: t.Object(
+            {
+              schema: t.Optional(t.String({ maxLength: 63, description: "only this tenant's events (public: the registry's)" })),
+              action: t.Optional(t.String({ maxLength: 100, description: "only this action, e.g. tenant.create" })),
+              limit: t.Optional(t.Integer({ description: "1 to 1000 (default 100)" })),
+              before: t.Optional(t.String({ maxLength: 40, description: "an event id (the next page after it) or an ISO 8601 time" })),
+            },
+            { additionalProperties: false },
+          ),
+          detail: { summary: "The audit trail of operators' writes (/cc and the CLI), newest first" },
+        },
+      )
   );
 };
 

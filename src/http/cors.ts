@@ -5,7 +5,7 @@ import type { Config } from "../config";
 
 const ALLOW_HEADERS = "authorization, content-type, tenant";
 const ALLOW_METHODS = "GET, POST, PATCH, DELETE, OPTIONS";
-const EXPOSE_HEADERS = "x-total-count, link, location, www-authenticate";
+const EXPOSE_HEADERS = "x-total-count, link, location, www-authenticate, retry-after, ratelimit-policy, ratelimit";
 
 export const cors = ({ corsOrigins }: Pick<Config, "corsOrigins">) =>
   new Elysia({ name: "cors", seed: corsOrigins }).onRequest(({ request, set }) => {

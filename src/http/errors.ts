@@ -1,12 +1,14 @@
 // Every failure leaves as { error: { code, message, details? } }, mapped here and only here: our
 // AppErrors (thrown by guards, services and routes alike), Elysia's own (validation, parse, not
-// found), and the database's, by SQLSTATE. 401 always carries the one Bearer challenge; 503 a Retry-After.
+// found), and the database's, by SQLSTATE. 401 always carries the one Bearer challenge; 503 a
+// Retry-After; 429 a Retry-After and the RateLimit headers.
 import { SQL } from "bun";
 import { Elysia, ValidationError } from "elysia";
 import { PoolTimeout } from "../db/lanes";
-import { AppError, Unavailable } from "../errors";
+import { AppError, RateLimited, Unavailable } from "../errors";
 import type { Logger } from "../log";
 import { InvalidTarget, MigrationError } from "../migrator/errors";
+import { rateLimitHeaders } from "./limits";
 
 type Problem = { error: { code: string; message: string; details?: unknown } };
 
@@ -88,6 +90,7 @@ export const errors = (log: Logger, bodyLimit: number) =>
       const { status, code: name, message, details } = known ?? new AppError(500, "internal", "internal error");
       if (status === 401) set.headers["www-authenticate"] = CHALLENGE;
       if (known instanceof Unavailable) set.headers["retry-after"] = String(known.retryAfter);
+      if (known instanceof RateLimited) Object.assign(set.headers, { "retry-after": String(known.retryAfter), ...rateLimitHeaders(known.usage) });
       set.status = status;
       return problem(name, message, details);
     });

@@ -3,7 +3,7 @@
 import { Elysia, t } from "elysia";
 import type { Deps } from "../app";
 import { TASK_SORTS, clearTasks, deleteTask, insertTasks, listTasks, taskById, updateTask, type Task } from "../db/tasks";
-import { Forbidden, NotFound } from "../errors";
+import { Forbidden, NotFound, QuotaExceeded } from "../errors";
 import { DateTime, oneOf } from "../models";
 import { errorResponses } from "./errors";
 import { guards } from "./guards";
@@ -58,8 +58,9 @@ function present(base: string, task: Task) {
 }
 
 export const taskRoutes = (deps: Deps) => {
-  const { db } = deps;
-  return new Elysia({ prefix: "/tasks", detail: { tags: ["tasks"], security: [{ tenant: [], bearer: [] }], responses: errorResponses(400, 401, 403, 404, 413, 422) } })
+  const { db, config } = deps;
+  const maxTasks = config.quotas.tasks;
+  return new Elysia({ prefix: "/tasks", detail: { tags: ["tasks"], security: [{ tenant: [], bearer: [] }], responses: errorResponses(400, 401, 403, 404, 413, 422, 429) } })
     .use(guards(deps))
     .get(
       "/",
@@ -75,13 +76,14 @@ export const taskRoutes = (deps: Deps) => {
     .post(
       "/",
       async ({ tenant, user, body, request, set }) => {
-        const [task] = await db.run(tenant.schema, insertTasks, [{ ...body, created_by: user.id }]);
-        const created = present(origin(request), task!);
+        const inserted = await db.run(tenant.schema, insertTasks, [{ ...body, created_by: user.id }], maxTasks);
+        if (!inserted) throw new QuotaExceeded("tasks", maxTasks!);
+        const created = present(origin(request), inserted[0]!);
         set.status = 201;
         set.headers.location = created.url;
         return created;
       },
-      { auth: true, body: TaskCreate, parse: "json", detail: { summary: "Create a task" } },
+      { auth: true, body: TaskCreate, parse: "json", detail: { summary: "Create a task (at most TENANT_MAX_TASKS per tenant)" } },
     )
     .delete(
       "/",

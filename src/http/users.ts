@@ -6,6 +6,7 @@ import { NotFound } from "../errors";
 import { createUser, patchUser, removeUser } from "../services/users";
 import { errorResponses } from "./errors";
 import { guards } from "./guards";
+import { limits } from "./limits";
 import { NewUser, Role, UserPatch } from "../models";
 import { IdParams, PageQuery, origin, page, pageHeaders, rowId, sortParam, sorting } from "./params";
 
@@ -29,8 +30,9 @@ export function presentUser(user: User) {
 
 export const userRoutes = (deps: Deps) => {
   const { db } = deps;
-  return new Elysia({ prefix: "/users", detail: { tags: ["users"], security: [{ tenant: [], bearer: [] }], responses: errorResponses(400, 401, 403, 404, 409, 413, 422) } })
+  return new Elysia({ prefix: "/users", detail: { tags: ["users"], security: [{ tenant: [], bearer: [] }], responses: errorResponses(400, 401, 403, 404, 409, 413, 422, 429) } })
     .use(guards(deps))
+    .use(limits(deps))
     .get(
       "/",
       async ({ tenant, query, request, set }) => {
@@ -54,14 +56,21 @@ export const userRoutes = (deps: Deps) => {
       "/",
       async ({ tenant, body, set }) => {
         set.status = 201;
-        return presentUser(await createUser(deps, tenant, body));
+        return presentUser(await createUser(deps, tenant, body, deps.config.quotas.users));
       },
-      { admin: true, body: NewUser, parse: "json", detail: { summary: "Create a user (admin)" } },
+      { admin: true, body: NewUser, parse: "json", limit: "users", detail: { summary: "Create a user (admin; TENANT_MAX_USERS, RATE_USERS)" } },
     )
     .patch(
       "/:id",
       async ({ tenant, user, token, params, body }) => presentUser(await patchUser(deps, { tenant, user, token }, rowId(params.id, "user"), body)),
-      { auth: true, params: IdParams, body: UserPatch, parse: "json", detail: { summary: "Change a user (admins: anyone; members: their own name and password)" } },
+      {
+        auth: true,
+        params: IdParams,
+        body: UserPatch,
+        parse: "json",
+        limit: "users",
+        detail: { summary: "Change a user (admins: anyone; members: their own name and password; an email change counts against RATE_USERS)" },
+      },
     )
     .delete(
       "/:id",

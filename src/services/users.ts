@@ -1,12 +1,13 @@
 // User management rules: only admins manage users; anyone may edit their own name and password;
 // the last admin can be neither demoted nor removed. Emails stay unique across the service. A new
 // password or email ends the user's other sessions (an admin's reset of someone else ends them all).
+// A tenant holds at most TENANT_MAX_USERS users, counted as they are inserted (db/users.ts).
 import type { Sql } from "../db/client";
 import { deleteSessions } from "../db/sessions";
 import { deleteAccount, insertAccount, renameAccount, type Tenant } from "../db/tenants";
 import { deleteUser, insertUser, lockAdmins, updateUser, userById, type User, type UserRow } from "../db/users";
 import { sha256 } from "../digest";
-import { Conflict, Forbidden, NotFound } from "../errors";
+import { Conflict, Forbidden, NotFound, QuotaExceeded } from "../errors";
 import type { NewUser, UserPatch } from "../models";
 import type { Caller, Store } from "./auth";
 import { hashPassword } from "./passwords";
@@ -15,16 +16,18 @@ export function normaliseEmail(email: string): string {
   return email.trim().toLowerCase();
 }
 
-/** The account (service-wide email) and the tenant's user together; call it inside a transaction. */
-export async function addUser(tx: Sql, tenant: Pick<Tenant, "id" | "schema">, user: UserRow): Promise<User> {
+/** The account (service-wide email) and the tenant's user together, within `maxUsers`; call it inside a transaction. */
+export async function addUser(tx: Sql, tenant: Pick<Tenant, "id" | "schema">, user: UserRow, maxUsers?: number): Promise<User> {
   const email = normaliseEmail(user.email);
   await insertAccount(tx, email, tenant.id);
-  return insertUser(tx, tenant.schema, { ...user, email, first_name: user.first_name.trim(), last_name: user.last_name.trim() });
+  const added = await insertUser(tx, tenant.schema, { ...user, email, first_name: user.first_name.trim(), last_name: user.last_name.trim() }, maxUsers);
+  if (!added) throw new QuotaExceeded("users", maxUsers!);
+  return added;
 }
 
-export async function createUser({ db }: Store, tenant: Pick<Tenant, "id" | "schema">, input: NewUser): Promise<User> {
+export async function createUser({ db }: Store, tenant: Pick<Tenant, "id" | "schema">, input: NewUser, maxUsers: number | undefined): Promise<User> {
   const password_hash = await hashPassword(input.password);
-  return db.run(tenant.schema, (sql) => sql.begin((tx) => addUser(tx, tenant, { ...input, password_hash, role: input.role ?? "member" })));
+  return db.run(tenant.schema, (sql) => sql.begin((tx) => addUser(tx, tenant, { ...input, password_hash, role: input.role ?? "member" }, maxUsers)));
 }
 
 export async function patchUser({ db, cache }: Store, { tenant: { schema }, user: actor, token }: Caller, id: number, patch: UserPatch): Promise<User> {

@@ -42,7 +42,7 @@ describe("OpenAPI", () => {
       "POST /auth/register", "POST /auth/login", "POST /auth/logout", "GET /auth/me",
       "GET /users/", "POST /users/", "GET /users/{id}", "PATCH /users/{id}", "DELETE /users/{id}",
       "GET /tasks/", "POST /tasks/", "DELETE /tasks/", "GET /tasks/{id}", "PATCH /tasks/{id}", "DELETE /tasks/{id}",
-      "GET /cc/tenants", "POST /cc/tenants", "GET /cc/tenants/{schema}", "DELETE /cc/tenants/{schema}", "POST /cc/tenants/{schema}/migrate", "POST /cc/migrate",
+      "GET /cc/tenants", "POST /cc/tenants", "GET /cc/tenants/{schema}", "DELETE /cc/tenants/{schema}", "POST /cc/tenants/{schema}/migrate", "POST /cc/migrate", "GET /cc/audit",
       "GET /health/", "GET /health/db",
     ])
       expect(routes).toContain(route);

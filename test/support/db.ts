@@ -11,6 +11,8 @@ export const testConfig: Config = Object.freeze({
   adminToken: "test-admin-token-0123456789",
   logLevel: "silent",
   dbPoolMax: 4,
+  // Off unless a test turns them on: the suite signs up and in far more often than any client would.
+  rate: Object.freeze({}),
 });
 
 export const source = loadSource();

@@ -3,6 +3,7 @@ import { faker } from "@faker-js/faker";
 import { afterAll } from "bun:test";
 import { createApp } from "../../src/app";
 import type { Config } from "../../src/config";
+import { database as openPool } from "../../src/db/client";
 import type { Source } from "../../src/migrator/source";
 import { AuthCache } from "../../src/services/cache";
 import { dropTenant } from "../../src/services/tenants";
@@ -11,15 +12,21 @@ import { database, source, testConfig } from "./db";
 export type Reply = { status: number; headers: Headers; body: any };
 type Options = { headers?: Record<string, string>; body?: unknown; raw?: string };
 
-export async function testApp(overrides: Partial<Config> = {}, migrations: Source = source) {
-  const db = await database();
-  const { sql } = db;
+/**
+ * The app on the shared test database. `ownPool`: on connections of its own, like another server
+ * process (with its own caches either way), so two instances' queries truly run side by side.
+ */
+export async function testApp(overrides: Partial<Config> = {}, migrations: Source = source, options: { ownPool?: boolean } = {}) {
+  const shared = await database();
   const config = Object.freeze({ ...testConfig, ...overrides });
+  const db = options.ownPool ? openPool(shared.url, config) : shared;
+  const { sql } = db;
   const cache = new AuthCache(config.authCacheSeconds);
   const app = createApp({ config, db, source: migrations, cache });
   const created: string[] = [];
   afterAll(async () => {
     for (const schema of created) await dropTenant(sql, schema).catch(() => {});
+    if (db !== shared) await db.close();
   });
 
   async function req(method: string, path: string, options: Options = {}): Promise<Reply> {

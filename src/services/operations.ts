@@ -1,0 +1,102 @@
+// Operators' writes: everything /cc and the CLI can change, each the service call wrapped in one
+// audit event (audit.ts). Both call these, never the functions below them, for a write, so their
+// trails cannot drift apart; a new verb is one more method here with one `audited` call. Dry runs
+// change nothing and leave no event.
+import type { Migration } from "../migrator/files";
+import { migrateAll, type FleetReport, type TenantReport } from "../migrator/fleet";
+import { down, up, type Limits, type MigrationResult } from "../migrator/migrator";
+import type { Source } from "../migrator/source";
+import type { Admin, NewTenant } from "../models";
+import { audited, type Operator } from "./audit";
+import { createWithAdmin } from "./auth";
+import { moveTenant, rebalance, type STRATEGIES } from "./placement";
+import { seed } from "./seed";
+import { createTenant, dropTenant, migrateOne, revertOne, setStatus } from "./tenants";
+
+const moved = (r: MigrationResult) => ({ details: { from: r.from, to: r.to, files: r.applied } });
+
+export function operations(op: Operator) {
+  const { sql, cache } = op;
+  return {
+    /** A tenant at head, optionally with its first admin. */
+    createTenant(local: readonly Migration[], tenant: Omit<NewTenant, "admin">, admin?: Admin) {
+      return audited(
+        op,
+        { action: "tenant.create", schema: tenant.schema, details: { name: tenant.name, host: tenant.host ?? null, ...(admin && { admin: admin.email }) } },
+        async () => (admin ? createWithAdmin(sql, local, tenant, admin) : { tenant: (await createTenant(sql, local, tenant))[0], user: undefined }),
+        ({ tenant }) => ({ schema: tenant.schema, details: { revision: tenant.revision } }),
+      );
+    },
+
+    dropTenant(schema: string) {
+      return audited(op, { action: "tenant.drop", schema }, () => dropTenant(sql, schema, cache));
+    },
+
+    setStatus(schema: string, status: "active" | "suspended") {
+      return audited(op, { action: status === "suspended" ? "tenant.suspend" : "tenant.resume", schema }, () => setStatus(sql, cache, schema, status));
+    },
+
+    migrateTenant(local: readonly Migration[], schema: string, options: { to?: number; dryRun?: boolean; limits?: Limits }) {
+      if (options.dryRun) return migrateOne(sql, local, schema, options);
+      return audited(op, { action: "tenant.migrate", schema, details: { to: options.to ?? local.length } }, () => migrateOne(sql, local, schema, options), moved);
+    },
+
+    revertTenant(local: readonly Migration[], schema: string, options: { steps?: number; dryRun?: boolean; limits?: Limits }) {
+      if (options.dryRun) return revertOne(sql, local, schema, options);
+      return audited(op, { action: "tenant.revert", schema, details: { steps: options.steps ?? 1 } }, () => revertOne(sql, local, schema, options), moved);
+    },
+
+    /** Every tenant (or the `schemas` listed); a tenant that failed makes the event `failed`, naming it. */
+    migrateFleet(
+      local: readonly Migration[],
+      options: { dryRun?: boolean; concurrency?: number; schemas?: readonly string[]; limits?: Limits; onProgress?: (r: TenantReport, done: number, total: number) => void },
+    ): Promise<FleetReport> {
+      if (options.dryRun) return migrateAll(sql, local, options);
+      return audited(
+        op,
+        { action: "fleet.migrate", details: { concurrency: options.concurrency ?? null, ...(options.schemas && { schemas: options.schemas }) } },
+        () => migrateAll(sql, local, options),
+        (r) => ({
+          failed: r.failed > 0,
+          details: {
+            head: r.head,
+            total: r.total,
+            migrated: r.migrated,
+            unchanged: r.unchanged,
+            failed: r.failed,
+            failures: r.tenants.filter((t) => t.error).map((t) => ({ schema: t.schema, error: t.error })),
+          },
+        }),
+      );
+    },
+
+    /** The shared registry (public), up or down. */
+    migrateRegistry(local: readonly Migration[], options: { to?: number; dryRun?: boolean; limits?: Limits }) {
+      if (options.dryRun) return up(sql, "public", local, options);
+      return audited(op, { action: "registry.migrate", schema: "public", details: { to: options.to ?? local.length } }, () => up(sql, "public", local, options), moved);
+    },
+
+    revertRegistry(local: readonly Migration[], options: { steps?: number; dryRun?: boolean; limits?: Limits }) {
+      if (options.dryRun) return down(sql, "public", local, options);
+      return audited(op, { action: "registry.revert", schema: "public", details: { steps: options.steps ?? 1 } }, () => down(sql, "public", local, options), moved);
+    },
+
+    /** Citus: a tenant's schema to another node, while it serves. */
+    moveTenant(schema: string, node: string) {
+      return audited(op, { action: "tenant.move", schema, details: { to: node } }, () => moveTenant(sql, schema, node), (r) => ({ details: { from: r.from, mode: r.mode, ms: r.ms } }));
+    },
+
+    /** Citus: start the background rebalancer. */
+    rebalance(strategy?: (typeof STRATEGIES)[number]) {
+      return audited(op, { action: "fleet.rebalance", details: { strategy: strategy ?? "by_disk_size" } }, () => rebalance(sql, strategy), (r) => ({ details: { job: r.job, started: r.started } }));
+    },
+
+    /** Demo tenants with users and tasks. */
+    seed(source: Source, options: { tenants: number; users: number; tasks: number; ttlHours: number }) {
+      const { ttlHours: _, ...details } = options;
+      return audited(op, { action: "seed", details }, () => seed(sql, source, options), (logins) => ({ details: { schemas: logins.map((l) => l.schema) } }));
+    },
+  };
+}
+
+export type Operations = ReturnType<typeof operations>;
