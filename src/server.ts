@@ -3,7 +3,7 @@
 import type { Subprocess } from "bun";
 import { createApp } from "./app";
 import { COMPILED, type Config } from "./config";
-import { openDatabase, waitUntilReachable, type Database } from "./db/client";
+import { openDatabase, type Database } from "./db/client";
 import { createLogger, type Logger } from "./log";
 import { migratePublic } from "./migrator/migrator";
 import { loadSource } from "./migrator/source";
@@ -31,12 +31,9 @@ export async function serve(config: Config) {
   const log = createLogger(config.logLevel);
   const started = performance.now();
   const source = loadSource(config.sqlDir);
-  const db = await openDatabase(config);
-  await waitUntilReachable(db.sql, config.dbStartupWaitS, (attempt, cause) =>
-    log.warn("waiting for the database", { attempt, cause, gives_up_after_s: config.dbStartupWaitS }),
-  ).catch(async (error) => {
-    await db.close();
-    throw error;
+  const db = await openDatabase(config, {
+    waitS: config.dbStartupWaitS,
+    onRetry: (attempt, cause) => log.warn("waiting for the database", { attempt, cause, gives_up_after_s: config.dbStartupWaitS }),
   });
   await migratePublic(db.sql, source); // every start; the advisory lock makes concurrent starts safe
   if (config.workers > 1) return supervise(config, db, log);

@@ -14,11 +14,16 @@ export type Sql = SQL;
 type PoolConfig = Pick<
   Config,
   "dbPoolMax" | "dbPrepare" | "dbMaxLifetime" | "dbIdleTimeout" | "dbStatementTimeoutMs" | "dbLockTimeoutMs" | "dbAcquireTimeoutMs" | "dbConnectTimeoutMs"
->;
+> & {
+  /** A Citus coordinator: its planner needs custom plans (see connect). */
+  citus?: boolean;
+};
 
 export type Database = {
   url: string;
   embedded: boolean;
+  /** The database is a Citus coordinator. */
+  citus: boolean;
   /** The pool for operators' work (migrations, tenant lifecycle, DDL). */
   sql: Sql;
   /** Runs one tenant's API work on its lane: `work(sql, key, ...args)`, where `key` is the tenant's schema (or "public"). */
@@ -55,7 +60,9 @@ export function connect(url: string, config: PoolConfig, options: { max?: number
         idle_in_transaction_session_timeout: Math.max(config.dbStatementTimeoutMs, 10_000),
         client_connection_check_interval: 1000,
         // LIMIT $n otherwise keeps PostgreSQL re-planning every execution of a prepared list query.
-        plan_cache_mode: "force_generic_plan",
+        // Not on Citus: its planner routes each execution by its parameters, and refuses (or, for an
+        // upsert calling now(), crashes on) a generic plan of a modifying statement.
+        ...(!config.citus && { plan_cache_mode: "force_generic_plan" }),
       }),
     },
   });
@@ -80,6 +87,7 @@ export function database(url: string, config: PoolConfig, embedded?: { stop(): P
   return {
     url,
     embedded: Boolean(embedded),
+    citus: Boolean(config.citus),
     sql,
     run: (key, work, ...args) => lanes.run(key, (lane) => work(lane, key, ...args)),
     ping() {
@@ -107,14 +115,14 @@ export function cause(error: unknown): string {
  * Waits until the database answers, trying once a second for up to `seconds`, reporting each failed
  * attempt; then gives up with the last cause.
  */
-export async function waitUntilReachable(sql: Sql, seconds: number, onRetry: (attempt: number, cause: string) => void) {
+async function waitUntilReachable(sql: Sql, seconds: number, onRetry: (attempt: number, cause: string) => void) {
   const deadline = Date.now() + seconds * 1000;
   for (let attempt = 1; ; attempt++) {
     try {
       await sql`select 1`;
       return;
     } catch (error) {
-      if (Date.now() + 1000 > deadline) throw new Error(`the database did not answer within ${seconds} s: ${cause(error)}`);
+      if (Date.now() + 1000 > deadline) throw new Error(`the database did not answer${seconds ? ` within ${seconds} s` : ""}: ${cause(error)}`);
       onRetry(attempt, cause(error));
       await Bun.sleep(1000);
     }
@@ -129,12 +137,29 @@ function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
   return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
 }
 
-/** The configured PostgreSQL, or the embedded one when none is configured (from source only). */
-export async function openDatabase(config: PoolConfig & Pick<Config, "databaseUrl">): Promise<Database> {
+/**
+ * The configured PostgreSQL, or the embedded one when none is configured (from source only), once
+ * it answers (waiting up to `waitS`, see waitUntilReachable), with settings for what it is (Citus).
+ */
+export async function openDatabase(
+  config: PoolConfig & Pick<Config, "databaseUrl">,
+  wait: { waitS: number; onRetry: (attempt: number, cause: string) => void } = { waitS: 0, onRetry: () => {} },
+): Promise<Database> {
   if (!config.databaseUrl && COMPILED)
     throw new ConfigError(
       "DATABASE_URL is required: the embedded PostgreSQL is a from-source convenience (bun start); the binary and the container connect to a PostgreSQL you run",
     );
   const embedded = config.databaseUrl ? undefined : await startEmbedded();
-  return database(config.databaseUrl ?? embedded!.url, config, embedded);
+  const url = config.databaseUrl ?? embedded!.url;
+  const probe = connect(url, config, { max: 1, name: `${APPLICATION}/probe` });
+  try {
+    await waitUntilReachable(probe, wait.waitS, wait.onRetry);
+    const [{ citus }] = await probe`select exists (select 1 from pg_extension where extname = 'citus') as citus`;
+    return database(url, { ...config, citus }, embedded);
+  } catch (error) {
+    await embedded?.stop();
+    throw error;
+  } finally {
+    await probe.close();
+  }
 }

@@ -13,7 +13,8 @@ beforeAll(async () => {
   if (!testConfig.dbPrepare) return;
   admin = (await testDatabase()).sql;
   for (const s of [locked, free]) await admin.unsafe(`create schema ${s}; create table ${s}.t (id int); insert into ${s}.t values (1)`);
-  db = database((await testDatabase()).url, { ...testConfig, dbPoolMax: 3, dbLockTimeoutMs: 1500, dbAcquireTimeoutMs: 500 });
+  const shared = await testDatabase();
+  db = database(shared.url, { ...testConfig, citus: shared.citus, dbPoolMax: 3, dbLockTimeoutMs: 1500, dbAcquireTimeoutMs: 500 });
 });
 afterAll(async () => {
   if (!testConfig.dbPrepare) return;

@@ -139,7 +139,7 @@ describe("sessions follow the credentials", () => {
 describe("concurrent admin changes", () => {
   test("two admins demoting (or deleting) each other at once: one wins, the last admin stays, never a 500", async () => {
     // Two instances with their own connections, so the two changes really meet in PostgreSQL.
-    const dbs = [database(api.db.url, { ...api.config, dbPoolMax: 2 }), database(api.db.url, { ...api.config, dbPoolMax: 2 })];
+    const dbs = [1, 2].map(() => database(api.db.url, { ...api.config, dbPoolMax: 2, citus: api.db.citus }));
     const apps = dbs.map((db) => createApp({ config: api.config, db, source }));
     const call = (i: number, method: string, path: string, headers: Record<string, string>, body?: unknown) =>
       apps[i]!.handle(new Request(`http://localhost${path}`, { method, headers: { ...headers, "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) })).then((r) => r.status);

@@ -5,7 +5,7 @@
 import { parseArgs } from "node:util";
 import { createApp } from "../../src/app";
 import { loadConfig } from "../../src/config";
-import { database } from "../../src/db/client";
+import { openDatabase } from "../../src/db/client";
 import { parseMigration } from "../../src/migrator/files";
 import { migratePublic } from "../../src/migrator/migrator";
 import { loadSource } from "../../src/migrator/source";
@@ -19,7 +19,7 @@ const adminToken = "fleet-benchmark-admin-token";
 
 const scratch = await scratchDatabase("tt_fleet");
 const config = { ...loadConfig({ DATABASE_URL: scratch.url }), adminToken, logLevel: "silent" as const, dbPoolMax: Number(values.pool) };
-const db = database(scratch.url, config);
+const db = await openDatabase(config);
 const { sql } = db;
 const source = loadSource();
 await migratePublic(sql, source);

@@ -19,7 +19,7 @@ type Options = { headers?: Record<string, string>; body?: unknown; raw?: string 
 export async function testApp(overrides: Partial<Config> = {}, migrations: Source = source, options: { ownPool?: boolean } = {}) {
   const shared = await database();
   const config = Object.freeze({ ...testConfig, ...overrides });
-  const db = options.ownPool ? openPool(shared.url, config) : shared;
+  const db = options.ownPool ? openPool(shared.url, { ...config, citus: shared.citus }) : shared;
   const { sql } = db;
   const cache = new AuthCache(config.authCacheSeconds);
   const app = createApp({ config, db, source: migrations, cache });
