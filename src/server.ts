@@ -7,6 +7,7 @@ import { openDatabase, waitUntilReachable, type Database } from "./db/client";
 import { createLogger, type Logger } from "./log";
 import { migratePublic } from "./migrator/migrator";
 import { loadSource } from "./migrator/source";
+import { haltAll } from "./services/run-driver";
 
 /** How to start this program again: `bun src/index.ts`, or the compiled binary itself. */
 function self(): string[] {
@@ -49,7 +50,10 @@ export async function serve(config: Config) {
     ms: Math.round(performance.now() - started),
   });
   onStop(log, async () => {
+    // Fleet runs driven here halt after their tenants in flight (resumable), so requests waiting on them end too.
+    const halted = haltAll(`the server stopped (pid ${process.pid}); resume the run`, 10_000);
     await app.stop(); // stops accepting, lets in-flight requests finish
+    await halted;
     await db.close();
   });
   return app;

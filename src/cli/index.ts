@@ -11,6 +11,7 @@ import { AuthCache } from "../services/cache";
 import { seed } from "../services/seed";
 import { UsageError, command, count, json, output, parse, usageLine, type Command, type Context } from "./command";
 import { migrateCommands } from "./migrate";
+import { runCommands } from "./runs";
 import { tenantCommands } from "./tenant";
 
 const seedCommand = command({
@@ -47,7 +48,7 @@ const healthcheckCommand = command({
   },
 });
 
-const COMMANDS: Command[] = [...migrateCommands, ...tenantCommands, seedCommand, healthcheckCommand];
+const COMMANDS: Command[] = [...migrateCommands, ...runCommands, ...tenantCommands, seedCommand, healthcheckCommand];
 
 export const USAGE = [
   "tenant-todo — multi-tenant TODO API",

@@ -1,10 +1,9 @@
-// The control API for operators, behind ADMIN_TOKEN: the fleet's tenants and their migrations.
-// Same functions as the CLI; nothing about migrations is written here.
+// The control API for operators, behind ADMIN_TOKEN: the fleet's tenants and their migrations
+// (fleet runs are in runs.ts). Same functions as the CLI; nothing about migrations is written here.
 import { Elysia, t } from "elysia";
 import type { Deps } from "../app";
-import { SCHEMA_PATTERN } from "../db/names";
 import { AppError } from "../errors";
-import { fleetStatus, migrateAll, withStatus } from "../migrator/fleet";
+import { fleetStatus, withStatus } from "../migrator/fleet";
 import { schemaStatus } from "../migrator/migrator";
 import { authorizeOperator, createWithAdmin } from "../services/auth";
 import { createTenant, dropTenant, getTenant, migrateOne, setStatus } from "../services/tenants";
@@ -73,30 +72,6 @@ export const ccRoutes = (deps: Deps) => {
         {
           params: t.Object({ schema: t.String(), action: oneOf(["suspend", "resume"]) }),
           detail: { summary: "Suspend (its API answers 403, data kept) or resume a tenant" },
-        },
-      )
-      .post(
-        "/migrate",
-        // Half the pool by default: the API keeps serving while the fleet migrates.
-        ({ body }) =>
-          migrateAll(sql, local, {
-            dryRun: body?.dry_run,
-            concurrency: body?.concurrency ?? Math.max(1, Math.floor(config.dbPoolMax / 2)),
-            schemas: body?.schemas,
-            limits: config.migrate,
-          }),
-        {
-          body: t.Optional(
-            t.Object(
-              {
-                dry_run: t.Optional(t.Boolean()),
-                concurrency: t.Optional(t.Integer({ minimum: 1, maximum: 64, description: "default: half the pool (DB_POOL_MAX / 2)" })),
-                schemas: t.Optional(t.Array(t.String({ pattern: SCHEMA_PATTERN }), { maxItems: 10000, description: "only these tenants (a canary)" })),
-              },
-              { additionalProperties: false },
-            ),
-          ),
-          detail: { summary: "Migrate every tenant: bounded concurrency, past failures, with a per-tenant report" },
         },
       )
   );

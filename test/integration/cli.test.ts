@@ -1,6 +1,6 @@
 // The command line as operators run it: separate processes, real database, exit codes and output.
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { Sql } from "../../src/db/client";
@@ -109,7 +109,7 @@ describe("migrate verbs", () => {
       expect((await readApplied(sql, s))!.map((a) => a.version)).toEqual(source.tenant.map((m) => m.version));
       expect((await tenantBySchema(sql, s))!.revision).toBe(source.tenant.length);
     }
-  });
+  }, 30_000); // eight processes on a shared machine
 
   test("--to below the current revision is refused (that is what down is for)", async () => {
     const schema = await tenant();
@@ -152,11 +152,38 @@ describe("migrate verbs", () => {
     expect(readFileSync(join(dir, "tenant", next), "utf8")).toContain("-- migrate:up");
   });
 
+  test("up --all is a recorded run: runs and run show it with the CLI's actor; down --run reverts exactly it", async () => {
+    const schemas = [await tenant(), await tenant()];
+    const dir = sqlCopy();
+    const next = `${String(source.tenant.length + 1).padStart(4, "0")}_cli_note.sql`;
+    writeFileSync(join(dir, "tenant", next), "-- migrate:up\ncreate table cli_note (id int);\n-- migrate:down\ndrop table cli_note;\n");
+    const up = await cli(["migrate", "up", "--all", "--schemas", schemas.join(","), "--canary", "1", "--json"], { SQL_DIR: dir });
+    expect(up.code).toBe(0);
+    const report = JSON.parse(up.stdout);
+    expect(report).toMatchObject({ status: "done", kind: "up", migrated: 2, total: 2 });
+
+    const runs = await cli(["migrate", "runs", "--json"], { SQL_DIR: dir });
+    const listed = JSON.parse(runs.stdout).find((r: { id: number }) => r.id === report.run);
+    expect(listed).toMatchObject({ status: "done", actor: `cli:${userInfo().username}`, options: { canary: 1, max_failures: 0 }, counts: { migrated: 2 } });
+    const one = await cli(["migrate", "run", String(report.run)], { SQL_DIR: dir });
+    expect(one.code).toBe(0);
+    for (const s of schemas) expect(one.stdout).toContain(s);
+    expect(one.stdout).toContain(next);
+
+    const reverted = await cli(["migrate", "down", "--run", String(report.run)], { SQL_DIR: dir });
+    expect(reverted.code).toBe(0);
+    expect(reverted.stdout).toMatch(/run \d+ \(revert\) done: 2 reverted/);
+    for (const s of schemas) expect((await tenantBySchema(sql, s))!.revision).toBe(source.tenant.length);
+    expect((await cli(["migrate", "run", "987654321"])).code).toBe(1);
+  }, 30_000);
+
   test("usage errors exit 2 and print the usage", async () => {
     const r = await cli(["migrate", "up"]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain("--tenant <schema>, --all or --public");
     expect((await cli(["migrate", "up", "--all", "--to", "1"])).code).toBe(2);
+    expect((await cli(["migrate", "up", "--tenant", "x", "--wave", "2"])).code).toBe(2);
+    expect((await cli(["migrate", "down", "--run", "1", "--tenant", "x"])).code).toBe(2);
     expect((await cli(["migrate", "up", "--bogus"])).code).toBe(2);
     expect((await cli(["--help"])).stdout).toContain("tenant-todo migrate up");
   });
