@@ -1,4 +1,4 @@
-// `migrate up | down | status | new`: the same migrator and service functions as start-up and /cc.
+// `migrate up | down | status | new | lint`: the same migrator and service functions as start-up and /cc.
 import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fleetStatus } from "../migrator/fleet";
@@ -9,6 +9,7 @@ import { actorOf } from "../services/actor";
 import { revertRun, startRun } from "../services/runs";
 import { getTenant, migrateOne, revertOne } from "../services/tenants";
 import { UsageError, command, count, json, list, output, type Context } from "./command";
+import { lintCommand } from "./lint";
 import { follow, progress, staging } from "./runs";
 
 function describe(r: MigrationResult, dryRun: boolean, verb = dryRun ? "would apply" : "applied"): string {
@@ -157,4 +158,4 @@ const newCommand = command({
   },
 });
 
-export const migrateCommands = [upCommand, downCommand, statusCommand, newCommand];
+export const migrateCommands = [upCommand, downCommand, statusCommand, newCommand, lintCommand];

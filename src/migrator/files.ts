@@ -155,9 +155,12 @@ export function nextFile(existing: readonly Migration[], description: string, sc
     scope === "tenant"
       ? "-- Runs once in every tenant schema with search_path set to it: never name a schema here.\n"
       : "-- Runs in the public schema (the shared registry).\n";
+  const safe =
+    "-- Its tables hold data and serve requests while this runs: build an index with \"create index concurrently\"\n" +
+    "-- in a file of its own marked \"-- migrate:no-transaction\"; `bun run migrate -- lint` checks the rest.\n";
   return {
     file: `${version}_${slug(description)}.sql`,
-    text: `-- ${description}\n${where}-- Add "-- migrate:no-transaction" for statements that cannot run in a transaction.\n\n-- migrate:up\n\n\n-- migrate:down\n\n`,
+    text: `-- ${description}\n${where}${safe}-- Add "-- migrate:no-transaction" for statements that cannot run in a transaction.\n\n-- migrate:up\n\n\n-- migrate:down\n\n`,
   };
 }
 

@@ -177,6 +177,35 @@ describe("migrate verbs", () => {
     expect((await cli(["migrate", "run", "987654321"])).code).toBe(1);
   }, 30_000);
 
+  test("lint: the repository's files pass, a new file passes, a plain create index on a tenant table fails with file:line and the rule", async () => {
+    const clean = await cli(["migrate", "lint"]);
+    expect(clean.code).toBe(0);
+    expect(clean.stdout).toMatch(/squawk 2\.66\.0: 0 errors, \d+ warnings? in \d+ files/);
+
+    const dir = sqlCopy();
+    expect((await cli(["migrate", "new", "Add estimate", "--scope", "tenant"], { SQL_DIR: dir })).code).toBe(0);
+    const fresh = join(dir, "tenant", `${String(source.tenant.length + 1).padStart(4, "0")}_add_estimate.sql`);
+    expect((await cli(["migrate", "lint", fresh])).code).toBe(0);
+
+    writeFileSync(fresh, readFileSync(fresh, "utf8").replace("-- migrate:up\n", "-- migrate:up\nalter table tasks add column estimate integer;\ncreate index tasks_estimate_idx on tasks (estimate);"));
+    const line = readFileSync(fresh, "utf8").split("\n").indexOf("create index tasks_estimate_idx on tasks (estimate);") + 1;
+    const flagged = await cli(["migrate", "lint", fresh, "--json"]);
+    expect(flagged.code).toBe(1);
+    expect(JSON.parse(flagged.stdout).findings).toEqual([
+      expect.objectContaining({ line, column: 1, level: "error", rule: "require-concurrent-index-creation" }),
+    ]);
+    const text = await cli(["migrate", "lint", fresh]);
+    expect(text.stdout).toContain(`${fresh}:${line}:1: error require-concurrent-index-creation: During normal index creation, table updates are blocked`);
+    // migrate up refuses it on a tenant with data, without squawk; an opt-out with a reason satisfies both.
+    const schema = await tenant();
+    const refused = await cli(["migrate", "up", "--tenant", schema], { SQL_DIR: dir });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain("blocks writes to tasks");
+    writeFileSync(fresh, readFileSync(fresh, "utf8").replace("create index tasks_", "-- squawk-ignore require-concurrent-index-creation -- tasks is small in every tenant\ncreate index tasks_"));
+    expect((await cli(["migrate", "lint", fresh])).code).toBe(0);
+    expect((await cli(["migrate", "up", "--tenant", schema], { SQL_DIR: dir })).code).toBe(0);
+  }, 30_000);
+
   test("usage errors exit 2 and print the usage", async () => {
     const r = await cli(["migrate", "up"]);
     expect(r.code).toBe(2);
