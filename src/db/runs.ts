@@ -1,6 +1,7 @@
 // The record of fleet migration runs (public.migration_runs, public.migration_run_tenants). The
 // process driving a run is its `owner`; it proves it is alive with `heartbeat_at`, and every write
-// it makes to the run is conditional on still owning it, so a run resumed elsewhere has one driver.
+// it makes to the run's row is conditional on still owning it, so a run resumed elsewhere has one
+// driver. Tenant rows record changes that happened, whoever drives the run.
 import type { Sql } from "./client";
 
 export type RunKind = "up" | "revert";
@@ -60,16 +61,19 @@ const READ = (sql: Sql) => sql`
     r.message, r.events, r.started_at, r.finished_at, r.owner, r.heartbeat_at, r.cancel_requested_at
   from public.migration_runs r`;
 
+/** A new run owned by `owner`; one with nothing to do is recorded as done at once. */
 export async function insertRun(
   sql: Sql,
-  run: Pick<Run, "kind" | "actor" | "target" | "reverts" | "dry_run" | "options" | "counts"> & { owner: string },
+  run: Pick<Run, "kind" | "actor" | "target" | "reverts" | "dry_run" | "options" | "counts"> & { owner: string; done?: boolean },
 ): Promise<Run> {
-  const [row] = await sql<{ id: number }[]>`
-    insert into public.migration_runs (kind, actor, target, reverts, dry_run, options, counts, owner, events)
-    values (${run.kind}, ${run.actor}, ${run.target}, ${run.reverts}, ${run.dry_run}, ${run.options}::jsonb, ${run.counts}::jsonb, ${run.owner},
-      ${event(sql, { actor: run.actor, event: "start" })})
-    returning id`;
-  return (await runById(sql, row!.id))!;
+  const [row] = await sql<Run[]>`
+    insert into public.migration_runs (kind, status, finished_at, actor, target, reverts, dry_run, options, counts, owner, events)
+    values (${run.kind}, ${run.done ? "done" : "running"}, ${run.done ? sql`now()` : null}, ${run.actor}, ${run.target}, ${run.reverts},
+      ${run.dry_run}, ${run.options}::jsonb, ${run.counts}::jsonb, ${run.done ? null : run.owner},
+      ${event(sql, { actor: run.actor, event: "start" })} || ${run.done ? event(sql, { event: "done" }) : sql`'[]'::jsonb`})
+    returning *`;
+  const zeros = { migrated: 0, reverted: 0, unchanged: 0, failed: 0, blocked: 0, refused: 0 };
+  return { ...row!, counts: { ...row!.counts, ...zeros } };
 }
 
 export async function runById(sql: Sql, id: number): Promise<Run | undefined> {
@@ -112,21 +116,18 @@ export async function setPlan(sql: Sql, id: number, owner: string, counts: { tot
 }
 
 /**
- * Records what the run did to one tenant (merged with an earlier attempt of the same run: the
- * first `from`, every file applied), and beats; the answer is `beat`'s.
+ * Records what the run did to one tenant: inside the migration's own transaction when it changed
+ * something (so the record and the change commit together, and a revert finds every file), else
+ * when the tenant settles. Merged with an earlier row of the same run: the first `from`, every
+ * file applied; outcome, error, attempts and ms are the latest pass's.
  */
-export async function recordTenant(sql: Sql, id: number, owner: string, t: Omit<TenantRun, "finished_at">) {
-  const [row] = await sql`
-    with saved as (
-      insert into public.migration_run_tenants (run_id, schema, from_revision, to_revision, applied, outcome, error, attempts, ms)
-      values (${id}, ${t.schema}, ${t.from}, ${t.to}, ${sql.array(t.applied, "TEXT")}::text[], ${t.outcome}, ${t.error}, ${t.attempts}, ${t.ms})
-      on conflict (run_id, schema) do update set to_revision = excluded.to_revision,
-        applied = migration_run_tenants.applied || excluded.applied, outcome = excluded.outcome, error = excluded.error,
-        attempts = migration_run_tenants.attempts + excluded.attempts, ms = migration_run_tenants.ms + excluded.ms, finished_at = now()
-    )
-    update public.migration_runs set heartbeat_at = now() where id = ${id} and owner = ${owner} and status = 'running'
-    returning cancel_requested_at is not null as cancel`;
-  return row && { cancel: row.cancel as boolean };
+export async function recordTenant(sql: Sql, id: number, t: Omit<TenantRun, "finished_at">) {
+  await sql`
+    insert into public.migration_run_tenants (run_id, schema, from_revision, to_revision, applied, outcome, error, attempts, ms)
+    values (${id}, ${t.schema}, ${t.from}, ${t.to}, ${sql.array(t.applied, "TEXT")}::text[], ${t.outcome}, ${t.error}, ${t.attempts}, ${t.ms})
+    on conflict (run_id, schema) do update set to_revision = excluded.to_revision,
+      applied = migration_run_tenants.applied || excluded.applied, outcome = excluded.outcome, error = excluded.error,
+      attempts = excluded.attempts, ms = excluded.ms, finished_at = now()`;
 }
 
 /** The owner stops its run: final status, why, and each outcome's count written into `counts`. */

@@ -4,7 +4,7 @@
 import type { Sql } from "../db/client";
 import { listTenants, setRevision, type Tenant } from "../db/tenants";
 import { chainChecksum, type Migration } from "./files";
-import { down, up, type Limits } from "./migrator";
+import { down, up, type Limits, type OnApplied } from "./migrator";
 
 /** What the registry says of a tenant, without opening its schema. */
 function registryStatus(tenant: Pick<Tenant, "revision" | "checksum">, local: readonly Migration[]) {
@@ -30,13 +30,18 @@ export async function fleetStatus(sql: Sql, local: readonly Migration[]) {
   return (await listTenants(sql)).map((t) => withStatus(t, local));
 }
 
+type Step = { dryRun?: boolean; limits?: Limits; also?: OnApplied };
+
+/** Keeps the registry's revision in step, and runs `also` (a run's record of the change) in the same transaction. */
+const inStep = (also?: OnApplied): OnApplied => (also ? async (tx, ...rest) => (await setRevision(tx, ...rest), await also(tx, ...rest)) : setRevision);
+
 /** up/down for one tenant, keeping the registry's copy of its revision in step. */
-export function migrateTenant(sql: Sql, local: readonly Migration[], schema: string, options: { to?: number; dryRun?: boolean; limits?: Limits } = {}) {
-  return up(sql, schema, local, { ...options, onApplied: setRevision });
+export function migrateTenant(sql: Sql, local: readonly Migration[], schema: string, { also, ...options }: Step & { to?: number } = {}) {
+  return up(sql, schema, local, { ...options, onApplied: inStep(also) });
 }
 
-export function revertTenant(sql: Sql, local: readonly Migration[], schema: string, options: { steps?: number; dryRun?: boolean; limits?: Limits } = {}) {
-  return down(sql, schema, local, { ...options, onApplied: setRevision });
+export function revertTenant(sql: Sql, local: readonly Migration[], schema: string, { also, ...options }: Step & { steps?: number } = {}) {
+  return down(sql, schema, local, { ...options, onApplied: inStep(also) });
 }
 
 export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {

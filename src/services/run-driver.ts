@@ -1,7 +1,8 @@
-// Drives one recorded run in this process: walks its stages, records every tenant as it settles,
-// beats while it works, halts when failures pass max_failures, stops after the tenants in flight
-// when cancelled (from here or, through the record, from any instance), and writes how it ended.
-// If this process dies instead, the heartbeat stops and the run reads as interrupted: resumable.
+// Drives one recorded run in this process: walks its stages, records the tenants it could not
+// change (what it changed is recorded inside each migration's own transaction), beats every
+// HEARTBEAT_MS, halts when failures pass max_failures, stops after the tenants in flight when
+// cancelled (here at once, or through the record from any instance, at the next beat), and writes
+// how it ended. If this process dies instead, the beat stops and the run reads as interrupted.
 import { hostname } from "node:os";
 import type { Sql } from "../db/client";
 import { beat, finishRun, recordTenant, type Outcome, type Run, type RunStatus } from "../db/runs";
@@ -10,7 +11,7 @@ import { backoffMs, walkStages } from "../migrator/stages";
 
 /** This process, as the owner of the runs it drives. */
 export const OWNER = `${hostname()}:${process.pid}:${crypto.randomUUID().slice(0, 8)}`;
-const HEARTBEAT_MS = 5000;
+const HEARTBEAT_MS = 2000;
 
 /** What a run did to one tenant. */
 export type Settled = MigrationResult & { outcome: Outcome; error?: string; attempts?: number };
@@ -58,6 +59,8 @@ const drives = new Set<Promise<RunReport>>();
 
 /** Starts driving; `finished` settles when the run stops (a failure is also written to the run). */
 export function launch(sql: Sql, plan: Plan): Started {
+  // Recorded as done already (nothing to do): nothing to drive.
+  if (plan.run.status === "done") return { run: plan.run, finished: Promise.resolve(report(plan, new Map(), "done", undefined, 0)) };
   const finished = drive(sql, plan);
   finished.catch(() => {}); // an async caller reads the outcome from the record
   return { run: plan.run, finished };
@@ -111,7 +114,10 @@ async function driveRun(sql: Sql, plan: Plan): Promise<RunReport> {
         results.set(schema, settled);
         if (settled.outcome === "failed" && ++failures > plan.maxFailures)
           stopWith("halted", `halted: ${failures} tenant${failures > 1 ? "s" : ""} failed, more than max_failures ${plan.maxFailures}`);
-        heard(await recordTenant(sql, run.id, OWNER, { ...settled, error: settled.error ?? null }));
+        const changed = settled.outcome === "migrated" || settled.outcome === "reverted";
+        // A change is already recorded (same transaction); a failure keeps the files it did apply.
+        if (run.dry_run ? settled.outcome !== "unchanged" : !changed && settled.outcome !== "unchanged")
+          await recordTenant(sql, run.id, { ...settled, applied: run.dry_run ? settled.applied : [], error: settled.error ?? null });
         plan.onProgress?.(settled, results.size, planned);
       },
     });

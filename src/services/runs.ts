@@ -3,13 +3,13 @@
 // instance, cancelled, resumed (when stopped, or when its owner died) and reverted: the down
 // sections of exactly what it applied, on exactly the tenants where it applied them.
 import type { Sql } from "../db/client";
-import { appliedBy, claimRun, finishRun, insertRun, listRuns, requestCancel, runById, runTenants, setPlan, settledSchemas, type Run } from "../db/runs";
+import { appliedBy, claimRun, finishRun, insertRun, listRuns, recordTenant, requestCancel, runById, runTenants, setPlan, settledSchemas, type Run } from "../db/runs";
 import { listTenants, tenantBySchema, type Tenant } from "../db/tenants";
 import { Conflict, Invalid, NotFound } from "../errors";
 import { Blocked } from "../migrator/errors";
 import { chainChecksum, type Migration } from "../migrator/files";
 import { migrateTenant, revertTenant } from "../migrator/fleet";
-import { readApplied, type Limits } from "../migrator/migrator";
+import { readApplied, type Limits, type OnApplied } from "../migrator/migrator";
 import { refuseUnsafe } from "../migrator/safety";
 import { planStages } from "../migrator/stages";
 import { launch, OWNER, stopLocal, type Plan, type Settled, type Started } from "./run-driver";
@@ -50,6 +50,16 @@ export async function recentRuns(sql: Sql, limit = 20, before?: number) {
 
 const elapsed = (started: number) => Math.round(performance.now() - started);
 
+/** Counts each tenant's tries in this pass. */
+function counter() {
+  const tries = new Map<string, number>();
+  return (schema: string) => {
+    const n = (tries.get(schema) ?? 0) + 1;
+    tries.set(schema, n);
+    return n;
+  };
+}
+
 function failed(error: unknown, base: Omit<Settled, "outcome">) {
   const blocked = error instanceof Blocked;
   const result: Settled = { ...base, outcome: blocked ? "blocked" : "failed", error: error instanceof Error ? error.message : String(error) };
@@ -72,6 +82,7 @@ function upPlan(sql: Sql, local: readonly Migration[], run: Run, scope: Tenant[]
   const target = run.target!;
   const to = target < local.length ? target : undefined; // a run resumed by a newer release stops at its own target
   const revision = new Map(todo.map((t) => [t.schema, t.revision]));
+  const attempt = counter();
   return {
     run,
     head: target,
@@ -83,9 +94,13 @@ function upPlan(sql: Sql, local: readonly Migration[], run: Run, scope: Tenant[]
     onProgress: o.onProgress,
     async work(schema) {
       const from = revision.get(schema)!;
+      const attempts = attempt(schema);
       const started = performance.now();
+      // Recorded in each file's own transaction: the run's record and the change commit together.
+      const also: OnApplied = (tx, _, now) =>
+        recordTenant(tx, run.id, { schema, from, to: now, applied: [local[now - 1]!.file], outcome: "migrated", error: null, attempts, ms: elapsed(started) });
       try {
-        const r = await migrateTenant(sql, local, schema, { to, dryRun: run.dry_run, limits: o.limits });
+        const r = await migrateTenant(sql, local, schema, { to, dryRun: run.dry_run, limits: o.limits, also });
         revision.set(schema, r.to);
         return { blocked: false, result: { ...r, outcome: r.applied.length ? "migrated" : "unchanged" } };
       } catch (error) {
@@ -119,7 +134,8 @@ export async function startRun(sql: Sql, local: readonly Migration[], actor: str
     ...(o.schemas && { schemas: o.schemas }),
   };
   const counts = { total: scope.length, planned: todo.length };
-  const run = await insertRun(sql, { kind: "up", actor, target, reverts: null, dry_run: Boolean(o.dryRun), options, counts, owner: OWNER });
+  const done = todo.length === 0; // a no-op pass: recorded, nothing to drive
+  const run = await insertRun(sql, { kind: "up", actor, target, reverts: null, dry_run: Boolean(o.dryRun), options, counts, owner: OWNER, done });
   return launch(sql, upPlan(sql, local, run, scope, todo, { ...o, maxFailures }));
 }
 
@@ -138,6 +154,7 @@ async function revertTargets(sql: Sql, local: readonly Migration[], id: number) 
 function revertPlan(sql: Sql, local: readonly Migration[], run: Run, rows: Awaited<ReturnType<typeof appliedBy>>, o: RevertOptions): Plan {
   const applied = new Map(rows.map((r) => [r.schema, r]));
   const id = run.reverts!;
+  const attempt = counter();
   return {
     run,
     head: local.length,
@@ -149,6 +166,7 @@ function revertPlan(sql: Sql, local: readonly Migration[], run: Run, rows: Await
     onProgress: o.onProgress,
     async work(schema) {
       const { from: low, to: high } = applied.get(schema)!;
+      const attempts = attempt(schema);
       const started = performance.now();
       const settle = (outcome: Settled["outcome"], now: number, error?: string) => ({
         blocked: false,
@@ -161,7 +179,10 @@ function revertPlan(sql: Sql, local: readonly Migration[], run: Run, rows: Await
         if (now > high)
           return settle("refused", now, `${local[high]?.file ?? `revision ${high + 1}`} sits on top of what run ${id} applied (${schema} is at ${now}): revert that first`);
         if (now <= low) return settle("unchanged", now); // already reverted
-        const r = await revertTenant(sql, local, schema, { steps: now - low, dryRun: run.dry_run, limits: o.limits });
+        const from = now;
+        const also: OnApplied = (tx, _, to) =>
+          recordTenant(tx, run.id, { schema, from, to, applied: [local[to]!.file], outcome: "reverted", error: null, attempts, ms: elapsed(started) });
+        const r = await revertTenant(sql, local, schema, { steps: now - low, dryRun: run.dry_run, limits: o.limits, also });
         if (!run.dry_run && r.to !== low) return { blocked: false, result: { ...r, outcome: "refused", error: `a later file was applied to ${schema} meanwhile: revert that first` } };
         return { blocked: false, result: { ...r, outcome: "reverted" } };
       } catch (error) {
