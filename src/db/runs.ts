@@ -119,15 +119,18 @@ export async function setPlan(sql: Sql, id: number, owner: string, counts: { tot
  * Records what the run did to one tenant: inside the migration's own transaction when it changed
  * something (so the record and the change commit together, and a revert finds every file), else
  * when the tenant settles. Merged with an earlier row of the same run: the first `from`, every
- * file applied; outcome, error, attempts and ms are the latest pass's.
+ * file applied; outcome, error, attempts and ms are the latest pass's. Answers whether a cancel
+ * was asked for, so a driver hears it at the next tenant without a query of its own.
  */
-export async function recordTenant(sql: Sql, id: number, t: Omit<TenantRun, "finished_at">) {
-  await sql`
+export async function recordTenant(sql: Sql, id: number, t: Omit<TenantRun, "finished_at">): Promise<{ cancel: boolean }> {
+  const [row] = await sql`
     insert into public.migration_run_tenants (run_id, schema, from_revision, to_revision, applied, outcome, error, attempts, ms)
     values (${id}, ${t.schema}, ${t.from}, ${t.to}, ${sql.array(t.applied, "TEXT")}::text[], ${t.outcome}, ${t.error}, ${t.attempts}, ${t.ms})
     on conflict (run_id, schema) do update set to_revision = excluded.to_revision,
       applied = migration_run_tenants.applied || excluded.applied, outcome = excluded.outcome, error = excluded.error,
-      attempts = excluded.attempts, ms = excluded.ms, finished_at = now()`;
+      attempts = excluded.attempts, ms = excluded.ms, finished_at = now()
+    returning (select cancel_requested_at is not null from public.migration_runs where id = ${id}) as cancel`;
+  return { cancel: Boolean(row?.cancel) };
 }
 
 /** The owner stops its run: final status, why, and each outcome's count written into `counts`. */

@@ -1,8 +1,9 @@
 // Drives one recorded run in this process: walks its stages, records the tenants it could not
 // change (what it changed is recorded inside each migration's own transaction), beats every
 // HEARTBEAT_MS, halts when failures pass max_failures, stops after the tenants in flight when
-// cancelled (here at once, or through the record from any instance, at the next beat), and writes
+// cancelled (here at once, or through the record from any instance), and writes
 // how it ended. If this process dies instead, the beat stops and the run reads as interrupted.
+// (Each tenant's record also answers whether a cancel was asked for: heard at the next tenant.)
 import { hostname } from "node:os";
 import type { Sql } from "../db/client";
 import { beat, finishRun, recordTenant, type Outcome, type Run, type RunStatus } from "../db/runs";
@@ -46,6 +47,8 @@ export type Plan = {
   scope: { schema: string; revision: number }[];
   work: (schema: string) => Promise<{ result: Settled; blocked: boolean }>;
   maxFailures: number;
+  /** Set when a tenant's record answers that a cancel was asked for. */
+  signal: { cancel: boolean };
   concurrency: number;
   limits: { lockTimeoutMs: number; retries: number };
   onProgress?: (report: Settled, done: number, total: number) => void;
@@ -108,7 +111,10 @@ async function driveRun(sql: Sql, plan: Plan): Promise<RunReport> {
       backoff: (attempt) => backoffMs(plan.limits.lockTimeoutMs, attempt),
       attempt: plan.work,
       merge,
-      stopped: () => stop !== undefined,
+      stopped: () => {
+        if (plan.signal.cancel) stopWith("cancelled", "cancelled on request");
+        return stop !== undefined;
+      },
       settle: async (schema, result, attempts) => {
         const settled = { ...result, attempts };
         results.set(schema, settled);
@@ -117,7 +123,7 @@ async function driveRun(sql: Sql, plan: Plan): Promise<RunReport> {
         const changed = settled.outcome === "migrated" || settled.outcome === "reverted";
         // A change is already recorded (same transaction); a failure keeps the files it did apply.
         if (run.dry_run ? settled.outcome !== "unchanged" : !changed && settled.outcome !== "unchanged")
-          await recordTenant(sql, run.id, { ...settled, applied: run.dry_run ? settled.applied : [], error: settled.error ?? null });
+          plan.signal.cancel ||= (await recordTenant(sql, run.id, { ...settled, applied: run.dry_run ? settled.applied : [], error: settled.error ?? null })).cancel;
         plan.onProgress?.(settled, results.size, planned);
       },
     });

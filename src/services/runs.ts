@@ -50,6 +50,12 @@ export async function recentRuns(sql: Sql, limit = 20, before?: number) {
 
 const elapsed = (started: number) => Math.round(performance.now() - started);
 
+/** Raised when a tenant's record answers that someone asked the run to stop. */
+function cancelSignal() {
+  const signal = { cancel: false };
+  return { signal, heard: ({ cancel }: { cancel: boolean }) => void (signal.cancel ||= cancel) };
+}
+
 /** Counts each tenant's tries in this pass. */
 function counter() {
   const tries = new Map<string, number>();
@@ -83,8 +89,10 @@ function upPlan(sql: Sql, local: readonly Migration[], run: Run, scope: Tenant[]
   const to = target < local.length ? target : undefined; // a run resumed by a newer release stops at its own target
   const revision = new Map(todo.map((t) => [t.schema, t.revision]));
   const attempt = counter();
+  const { signal, heard } = cancelSignal();
   return {
     run,
+    signal,
     head: target,
     stages: planStages([...revision.keys()], o),
     scope: scope.map((t) => ({ schema: t.schema, revision: t.revision })),
@@ -98,7 +106,7 @@ function upPlan(sql: Sql, local: readonly Migration[], run: Run, scope: Tenant[]
       const started = performance.now();
       // Recorded in each file's own transaction: the run's record and the change commit together.
       const also: OnApplied = (tx, _, now) =>
-        recordTenant(tx, run.id, { schema, from, to: now, applied: [local[now - 1]!.file], outcome: "migrated", error: null, attempts, ms: elapsed(started) });
+        recordTenant(tx, run.id, { schema, from, to: now, applied: [local[now - 1]!.file], outcome: "migrated", error: null, attempts, ms: elapsed(started) }).then(heard);
       try {
         const r = await migrateTenant(sql, local, schema, { to, dryRun: run.dry_run, limits: o.limits, also });
         revision.set(schema, r.to);
@@ -155,8 +163,10 @@ function revertPlan(sql: Sql, local: readonly Migration[], run: Run, rows: Await
   const applied = new Map(rows.map((r) => [r.schema, r]));
   const id = run.reverts!;
   const attempt = counter();
+  const { signal, heard } = cancelSignal();
   return {
     run,
+    signal,
     head: local.length,
     stages: planStages([...applied.keys()], { wave: o.wave }),
     scope: rows.map((r) => ({ schema: r.schema, revision: r.to })),
@@ -181,7 +191,7 @@ function revertPlan(sql: Sql, local: readonly Migration[], run: Run, rows: Await
         if (now <= low) return settle("unchanged", now); // already reverted
         const from = now;
         const also: OnApplied = (tx, _, to) =>
-          recordTenant(tx, run.id, { schema, from, to, applied: [local[to]!.file], outcome: "reverted", error: null, attempts, ms: elapsed(started) });
+          recordTenant(tx, run.id, { schema, from, to, applied: [local[to]!.file], outcome: "reverted", error: null, attempts, ms: elapsed(started) }).then(heard);
         const r = await revertTenant(sql, local, schema, { steps: now - low, dryRun: run.dry_run, limits: o.limits, also });
         if (!run.dry_run && r.to !== low) return { blocked: false, result: { ...r, outcome: "refused", error: `a later file was applied to ${schema} meanwhile: revert that first` } };
         return { blocked: false, result: { ...r, outcome: "reverted" } };

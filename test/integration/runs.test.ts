@@ -1,6 +1,8 @@
 // Fleet runs through /cc on this file's own tenants (the `schemas` list): locked tenants reported
 // blocked, halting at max_failures, canaries, resuming (also after the owner died), cancelling,
 // async starts, and reverting exactly what a run applied — each step recorded.
+import { userInfo } from "node:os";
+import { join } from "node:path";
 import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { connect } from "../../src/db/client";
 import { insertRun } from "../../src/db/runs";
@@ -210,6 +212,28 @@ describe("stoppable", () => {
     const resumed = await next.req("POST", `/cc/runs/${stopped.id}/resume`, { headers: admin, body: { async: true } });
     expect(resumed.status).toBe(202);
     expect((await until(next, stopped.id, (run) => run.status !== "running")).counts).toMatchObject({ migrated: 4, remaining: 0 });
+  });
+
+  test("a cancel from another process (the CLI) reaches the run through its record, after the tenant in flight", async () => {
+    const schemas = await tenants(3);
+    const next = await testApp({ migrate: { lockTimeoutMs: 60_000, statementTimeoutMs: 0, retries: 0 } }, withFiles(estimate));
+    const release = await holdLock(schemas[0]!);
+    let stopped;
+    try {
+      const started = await next.req("POST", "/cc/migrate", { headers: admin, body: { schemas, concurrency: 1, async: true } });
+      const proc = Bun.spawn(["bun", join(import.meta.dir, "../../src/index.ts"), "migrate", "cancel", String(started.body.id)], {
+        env: { ...process.env, DATABASE_URL: (await database()).url, LOG_LEVEL: "silent" },
+        stdout: "pipe",
+      });
+      const [out, code] = await Promise.all([new Response(proc.stdout).text(), proc.exited]);
+      expect([code, out.trim()]).toEqual([0, `run ${started.body.id}: cancel requested; it stops after the tenants in flight`]);
+      await release();
+      stopped = await until(next, started.body.id, (run) => run.status !== "running");
+    } finally {
+      await release().catch(() => {});
+    }
+    expect(stopped).toMatchObject({ status: "cancelled", counts: { migrated: 1, remaining: 2 } });
+    expect(stopped.events.map((e: any) => [e.event, e.actor])).toContainEqual(["cancel", `cli:${userInfo().username}`]);
   });
 
   test("a run whose owner died reads as interrupted and can be resumed; a live one cannot", async () => {
