@@ -120,10 +120,13 @@ async function driveRun(sql: Sql, plan: Plan): Promise<RunReport> {
         results.set(schema, settled);
         if (settled.outcome === "failed" && ++failures > plan.maxFailures)
           stopWith("halted", `halted: ${failures} tenant${failures > 1 ? "s" : ""} failed, more than max_failures ${plan.maxFailures}`);
-        const changed = settled.outcome === "migrated" || settled.outcome === "reverted";
-        // A change is already recorded (same transaction); a failure keeps the files it did apply.
-        if (run.dry_run ? settled.outcome !== "unchanged" : !changed && settled.outcome !== "unchanged")
-          plan.signal.cancel ||= (await recordTenant(sql, run.id, { ...settled, applied: run.dry_run ? settled.applied : [], error: settled.error ?? null })).cancel;
+        // A change was recorded in its own transaction; a tenant left as it was (unchanged) needs no row.
+        const recorded = !run.dry_run && (settled.outcome === "migrated" || settled.outcome === "reverted");
+        if (!recorded && settled.outcome !== "unchanged") {
+          // A failure's row keeps the files it did apply (already recorded); a dry run's lists what it would.
+          const row = { ...settled, applied: run.dry_run ? settled.applied : [], error: settled.error ?? null };
+          plan.signal.cancel ||= (await recordTenant(sql, run.id, row)).cancel;
+        }
         plan.onProgress?.(settled, results.size, planned);
       },
     });

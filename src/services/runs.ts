@@ -72,7 +72,7 @@ function failed(error: unknown, base: Omit<Settled, "outcome">) {
   return { blocked, result };
 }
 
-/** Tenants below the target, or at it with other files than ours (drift: they fail with the reason). */
+/** Tenants below the target; at it with other files than ours, or (at the head) past it: drift, they fail saying so. */
 function behind(tenants: Tenant[], local: readonly Migration[], target: number) {
   const checksum = chainChecksum(local, target);
   return tenants.filter((t) => t.revision < target || (t.revision === target && t.checksum !== checksum) || (target === local.length && t.revision > target));
