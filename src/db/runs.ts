@@ -4,7 +4,7 @@
 // driver. Tenant rows record changes that happened, whoever drives the run.
 import type { Sql } from "./client";
 
-export type RunKind = "up" | "revert";
+type RunKind = "up" | "revert";
 export type RunStatus = "running" | "done" | "halted" | "failed" | "cancelled";
 export type Outcome = "migrated" | "reverted" | "unchanged" | "failed" | "blocked" | "refused";
 
@@ -42,7 +42,7 @@ export type TenantRun = {
 };
 
 /** A driver that has not beaten for this long is taken for dead (it beats every few seconds). */
-export const STALE_SECONDS = 30;
+const STALE_SECONDS = 30;
 
 /** Each outcome's count among run `r`'s tenant rows, zeros included, so it replaces an earlier snapshot. */
 const liveCounts = (sql: Sql) => sql`(
