@@ -1,4 +1,4 @@
-// Composition: logs and metrics → CORS → errors → input checks → docs → health → auth → users → tasks → control API.
+// Composition: logs and metrics → CORS → errors → input checks → docs → health → auth → users → tasks → control API and its runs.
 import { swagger } from "@elysiajs/swagger";
 import { Elysia, t } from "elysia";
 import type { Config } from "./config";
@@ -10,6 +10,7 @@ import { errors } from "./http/errors";
 import { healthRoutes } from "./http/health";
 import { inputs } from "./http/inputs";
 import { Metrics, observe } from "./http/observe";
+import { runRoutes } from "./http/runs";
 import { taskRoutes } from "./http/tasks";
 import { userRoutes } from "./http/users";
 import { createLogger, type Logger } from "./log";
@@ -89,5 +90,6 @@ export function createApp(deps: Omit<Deps, "cache" | "log" | "metrics"> & Partia
     .use(authRoutes(all))
     .use(userRoutes(all))
     .use(taskRoutes(all))
-    .use(ccRoutes(all));
+    .use(ccRoutes(all))
+    .use(runRoutes(all));
 }

@@ -7,6 +7,7 @@ import { openDatabase, type Database } from "./db/client";
 import { createLogger, type Logger } from "./log";
 import { migratePublic } from "./migrator/migrator";
 import { loadSource } from "./migrator/source";
+import { haltAll } from "./services/run-driver";
 
 /** How to start this program again: `bun src/index.ts`, or the compiled binary itself. */
 function self(): string[] {
@@ -46,8 +47,11 @@ export async function serve(config: Config) {
     ms: Math.round(performance.now() - started),
   });
   onStop(log, async () => {
-    // Stop accepting; in-flight requests get up to 10 s (every database wait is bounded below that).
+    // Fleet runs driven here halt after their tenants in flight (resumable), so requests waiting on
+    // them end too; in-flight requests get up to 10 s (every database wait is bounded below that).
+    const halted = haltAll(`the server stopped (pid ${process.pid}); resume the run`, 10_000);
     await Promise.race([app.stop(), Bun.sleep(10_000).then(() => app.stop(true))]);
+    await halted;
     await db.close();
   });
   return app;

@@ -50,6 +50,13 @@ export function count(value: string | undefined, name: string, fallback?: number
   return n;
 }
 
+/** A comma-separated list: "a,b, c" → ["a", "b", "c"]. */
+export function list(value: string, name = "list"): string[] {
+  const items = value.split(",").map((s) => s.trim()).filter(Boolean);
+  if (!items.length) throw new UsageError(`--${name} takes a comma-separated list`);
+  return items;
+}
+
 /** `--json` prints the value for scripts; otherwise the text for people. */
 export function output(context: { values: { json?: unknown }; print: (text: string) => void }, value: unknown, text: string) {
   context.print(context.values.json ? JSON.stringify(value, null, 2) : text);

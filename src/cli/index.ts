@@ -1,10 +1,10 @@
 // The command line: every verb is declared once (command.ts) and calls the same functions as /cc;
 // the usage text and the dispatch come from those declarations. Errors are formatted here, at the
-// edge, and nowhere else. Exit codes: 0 done, 1 failed, 2 usage.
+// edge, and nowhere else. Exit codes: 0 done, 1 failed, 2 usage, 75 blocked by a lock (try again).
 import type { Config } from "../config";
 import { openDatabase, type Database } from "../db/client";
 import { AppError } from "../errors";
-import { MigrationError } from "../migrator/errors";
+import { Blocked, MigrationError } from "../migrator/errors";
 import { migratePublic } from "../migrator/migrator";
 import { loadSource } from "../migrator/source";
 import { cliActor } from "../services/audit";
@@ -13,6 +13,7 @@ import { operations } from "../services/operations";
 import { UsageError, command, count, json, output, parse, usageLine, type Command, type Context } from "./command";
 import { auditCommand } from "./audit";
 import { migrateCommands } from "./migrate";
+import { runCommands } from "./runs";
 import { tenantCommands } from "./tenant";
 
 const seedCommand = command({
@@ -49,7 +50,7 @@ const healthcheckCommand = command({
   },
 });
 
-const COMMANDS: Command[] = [...migrateCommands, ...tenantCommands, seedCommand, auditCommand, healthcheckCommand];
+const COMMANDS: Command[] = [...migrateCommands, ...runCommands, ...tenantCommands, seedCommand, auditCommand, healthcheckCommand];
 
 export const USAGE = [
   "tenant-todo — multi-tenant TODO API",
@@ -97,7 +98,7 @@ export async function runCli(argv: string[], config: Config, print = (text: stri
     // Expected failures (AppError, MigrationError) carry their own message; anything else too, without a stack.
     const known = error instanceof AppError || error instanceof MigrationError;
     console.error(`error: ${error instanceof Error ? error.message : String(error)}${known ? "" : ` (${(error as Error)?.name ?? "Error"})`}`);
-    return 1;
+    return error instanceof Blocked ? 75 : 1; // EX_TEMPFAIL: a lock stood in the way; try again later
   } finally {
     await db?.close();
   }

@@ -1,32 +1,18 @@
-// `migrate up | down | status | new`: the same migrator and operations as start-up and /cc.
+// `migrate up | down | status | new | lint`: the same migrator and operations as start-up and /cc.
 import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { fleetStatus, type FleetReport, type TenantReport } from "../migrator/fleet";
+import { fleetStatus } from "../migrator/fleet";
 import { nextFile, type Scope } from "../migrator/files";
 import { schemaStatus, type MigrationResult } from "../migrator/migrator";
 import { SQL_DIR } from "../migrator/source";
 import { getTenant } from "../services/tenants";
-import { UsageError, command, count, json, output, type Context } from "./command";
+import { UsageError, command, count, json, list, output, type Context } from "./command";
+import { lintCommand } from "./lint";
+import { follow, progress, staging } from "./runs";
 
 function describe(r: MigrationResult, dryRun: boolean, verb = dryRun ? "would apply" : "applied"): string {
   if (r.applied.length === 0) return `${r.schema}: at revision ${r.to}, nothing to do`;
   return `${r.schema}: ${r.from} → ${r.to}, ${verb} ${r.applied.join(", ")} (${r.ms} ms)`;
-}
-
-function describeFleet(report: FleetReport): string {
-  const lines = [
-    `${report.dry_run ? "dry run: " : ""}${report.migrated} migrated, ${report.unchanged} unchanged, ${report.failed} failed ` +
-      `of ${report.total} tenants in ${report.ms} ms (head ${report.head})`,
-  ];
-  for (const t of report.tenants) if (t.error) lines.push(`  ✗ ${t.schema}: ${t.error}`);
-  if (report.dry_run) for (const t of report.tenants) if (t.applied.length) lines.push(`  ${describe(t, true)}`);
-  return lines.join("\n");
-}
-
-/** One line that rewrites itself, on a terminal only. */
-function progress(report: TenantReport, done: number, total: number) {
-  if (!process.stderr.isTTY) return;
-  process.stderr.write(`\r\x1b[K[${done}/${total}] ${report.error ? "✗" : "✓"} ${report.schema}${done === total ? "\n" : ""}`);
 }
 
 const where = {
@@ -44,12 +30,15 @@ function target(values: { tenant?: string; all?: boolean; public?: boolean }, al
 
 const upCommand = command({
   name: "migrate up",
-  summary: "apply pending migrations to one tenant, every tenant, or the registry",
+  summary: "apply pending migrations to one tenant, every tenant (a recorded run), or the registry",
   options: {
     ...where,
     to: { type: "string", value: "N", help: "stop at revision N (one schema)" },
     "dry-run": { type: "boolean", help: "report what would run; change nothing" },
-    concurrency: { type: "string", value: "N", help: "tenants at once (--all)" },
+    schemas: { type: "string", value: "a,b,…", help: "--all: only these tenants" },
+    canary: { type: "string", value: "N|a,b,…", help: "--all: these tenants (or the first N behind) first, on their own" },
+    wave: { type: "string", value: "N", help: "--all: then N tenants per wave, each wave finished before the next" },
+    ...staging,
     json,
   },
   async run(context) {
@@ -59,11 +48,21 @@ const upCommand = command({
     const to = count(values.to, "to");
     if (chosen === "all") {
       if (to !== undefined) throw new UsageError("--to goes with one schema: --tenant <schema> or --public");
-      const concurrency = count(values.concurrency, "concurrency");
-      const report = await ops.migrateFleet(source.tenant, { dryRun, concurrency, limits: config.migrate, onProgress: values.json ? undefined : progress });
-      output(context, report, describeFleet(report));
-      return report.failed ? 1 : 0;
+      const canary = values.canary === undefined ? undefined : /^\d+$/.test(values.canary) ? count(values.canary, "canary") : list(values.canary);
+      const started = await ops.startRun(source.tenant, {
+        dryRun,
+        schemas: values.schemas === undefined ? undefined : list(values.schemas),
+        canary,
+        wave: count(values.wave, "wave"),
+        concurrency: count(values.concurrency, "concurrency") ?? config.dbPoolMax,
+        maxFailures: count(values["max-failures"], "max-failures"),
+        limits: config.migrate,
+        onProgress: values.json ? undefined : progress,
+      });
+      return follow(context, started);
     }
+    if (values.schemas !== undefined || values.canary !== undefined || values.wave !== undefined || values["max-failures"] !== undefined)
+      throw new UsageError("--schemas, --canary, --wave and --max-failures go with --all");
     const local = chosen === "public" ? source.public : source.tenant;
     const options = { to, dryRun, limits: config.migrate };
     const r = chosen === "public" ? await ops.migrateRegistry(local, options) : await ops.migrateTenant(local, chosen, options);
@@ -75,17 +74,32 @@ const upCommand = command({
 
 const downCommand = command({
   name: "migrate down",
-  summary: "revert the newest migrations of one tenant or the registry",
+  summary: "revert the newest migrations of one tenant or the registry, or exactly what a run applied",
   options: {
     tenant: where.tenant,
     public: where.public,
+    run: { type: "string", value: "<id>", help: "revert that run: its files, on the tenants where it applied them (a recorded run)" },
     steps: { type: "string", value: "N", help: "how many files (default 1)" },
     "dry-run": { type: "boolean", help: "report what would be reverted; change nothing" },
+    wave: { type: "string", value: "N", help: "--run: N tenants per wave" },
+    ...staging,
     json,
   },
   async run(context) {
     const { values, ops, source, config } = context;
     const dryRun = Boolean(values["dry-run"]);
+    if (values.run !== undefined) {
+      if (values.tenant || values.public || values.steps) throw new UsageError("--run reverts a whole run: no --tenant, --public or --steps");
+      const started = await ops.revertRun(source.tenant, count(values.run, "run")!, {
+        dryRun,
+        wave: count(values.wave, "wave"),
+        concurrency: count(values.concurrency, "concurrency") ?? config.dbPoolMax,
+        maxFailures: count(values["max-failures"], "max-failures"),
+        limits: config.migrate,
+        onProgress: values.json ? undefined : progress,
+      });
+      return follow(context, started);
+    }
     const chosen = target(values, false);
     const options = { steps: count(values.steps, "steps", 1), dryRun, limits: config.migrate };
     const r = chosen === "public" ? await ops.revertRegistry(source.public, options) : await ops.revertTenant(source.tenant, chosen, options);
@@ -142,4 +156,4 @@ const newCommand = command({
   },
 });
 
-export const migrateCommands = [upCommand, downCommand, statusCommand, newCommand];
+export const migrateCommands = [upCommand, downCommand, statusCommand, newCommand, lintCommand];

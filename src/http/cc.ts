@@ -1,9 +1,9 @@
-// The control API for operators, behind ADMIN_TOKEN: the fleet's tenants, their migrations and the
-// audit trail. Writes go through services/operations, as the CLI's do, so each leaves one audit
-// event naming the token (by its digest); nothing about migrations is written here.
+// The control API for operators, behind ADMIN_TOKEN: the fleet's tenants, their migrations (fleet
+// runs are in runs.ts), placement on Citus and the audit trail. Writes go through
+// services/operations, as the CLI's do, so each leaves one audit event naming the token (by its
+// digest); nothing about migrations is written here.
 import { Elysia, t } from "elysia";
 import type { Deps } from "../app";
-import { SCHEMA_PATTERN } from "../db/names";
 import { AppError } from "../errors";
 import { fleetStatus, withStatus } from "../migrator/fleet";
 import { schemaStatus } from "../migrator/migrator";
@@ -79,30 +79,6 @@ export const ccRoutes = (deps: Deps) => {
         {
           params: t.Object({ schema: t.String(), action: oneOf(["suspend", "resume"]) }),
           detail: { summary: "Suspend (its API answers 403, data kept) or resume a tenant" },
-        },
-      )
-      .post(
-        "/migrate",
-        // Half the pool by default: the API keeps serving while the fleet migrates.
-        ({ body }) =>
-          ops.migrateFleet(local, {
-            dryRun: body?.dry_run,
-            concurrency: body?.concurrency ?? Math.max(1, Math.floor(config.dbPoolMax / 2)),
-            schemas: body?.schemas,
-            limits: config.migrate,
-          }),
-        {
-          body: t.Optional(
-            t.Object(
-              {
-                dry_run: t.Optional(t.Boolean()),
-                concurrency: t.Optional(t.Integer({ minimum: 1, maximum: 64, description: "default: half the pool (DB_POOL_MAX / 2)" })),
-                schemas: t.Optional(t.Array(t.String({ pattern: SCHEMA_PATTERN }), { maxItems: 10000, description: "only these tenants (a canary)" })),
-              },
-              { additionalProperties: false },
-            ),
-          ),
-          detail: { summary: "Migrate every tenant: bounded concurrency, past failures, with a per-tenant report" },
         },
       )
       .post("/tenants/:schema/move", ({ params, body }) => ops.moveTenant(params.schema, body.node), {

@@ -7,7 +7,7 @@ import { Elysia, ValidationError } from "elysia";
 import { PoolTimeout } from "../db/lanes";
 import { AppError, RateLimited, Unavailable } from "../errors";
 import type { Logger } from "../log";
-import { InvalidTarget, MigrationError } from "../migrator/errors";
+import { Blocked, InvalidTarget, MigrationError, UnsafeMigration } from "../migrator/errors";
 import { rateLimitHeaders } from "./limits";
 
 type Problem = { error: { code: string; message: string; details?: unknown } };
@@ -68,6 +68,8 @@ function toAppError(code: string | number, error: unknown): AppError | undefined
   // Elysia wraps what a parse hook throws (inputs.ts refuses bodies there) in a ParseError.
   if (code === "PARSE" && (error as Error).cause instanceof AppError) return (error as Error).cause as AppError;
   if (error instanceof InvalidTarget) return new AppError(422, "validation_failed", error.message, [{ path: "/to" }]);
+  if (error instanceof Blocked) return new Unavailable("migration_blocked", error.message, 5);
+  if (error instanceof UnsafeMigration) return new AppError(409, "unsafe_migration", error.message, error.where);
   if (error instanceof MigrationError) return new AppError(409, "migration_failed", error.message, error.where);
   if (error instanceof ValidationError) return fromValidation(error);
   if (error instanceof SQL.PostgresError) return fromDatabase(error);

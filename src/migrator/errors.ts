@@ -14,3 +14,13 @@ export class MigrationError extends Error {
 export class InvalidTarget extends MigrationError {
   override name = "InvalidTarget";
 }
+
+/** A file `migrate up` will not run on an existing schema: it would block the tenant's writes (safety.ts). */
+export class UnsafeMigration extends MigrationError {
+  override name = "UnsafeMigration";
+}
+
+/** A lock the migration needed was not granted within MIGRATE_LOCK_TIMEOUT_MS (SQLSTATE 55P03): try again later. */
+export class Blocked extends MigrationError {
+  override name = "Blocked";
+}

@@ -12,6 +12,8 @@ export type Migration = Readonly<{
   down: string | undefined;
   transaction: boolean;
   checksum: string;
+  /** `-- squawk-ignore-file` comments anywhere in the file (safety.ts reads them). */
+  fileOptOuts: readonly OptOut[];
 }>;
 
 export type Applied = Readonly<{ version: number; name: string; checksum: string }>;
@@ -23,27 +25,52 @@ function isBlank(text: string): boolean {
   return text.split("\n").every((line) => /^\s*(--.*)?$/.test(line));
 }
 
+type Section = "preamble" | "up" | "down";
+
+/** Each line of a file with the section it belongs to (undefined for a marker line), and the transaction mode. */
+function sections(file: string, text: string) {
+  const lines = text.replace(/\r\n?/g, "\n").split("\n");
+  const seen = new Set<string>();
+  let transaction = true;
+  let current: Section = "preamble";
+  const of = lines.map((line): Section | undefined => {
+    const marker = MARKER.exec(line.trim())?.[1]?.toLowerCase();
+    if (!marker) return current;
+    if (marker === "no-transaction") transaction = false;
+    else {
+      if (seen.has(marker)) throw new MigrationError(`${file}: more than one "-- migrate:${marker}" section`, { file });
+      seen.add(marker);
+      current = marker as Section;
+    }
+    return undefined;
+  });
+  const section = (name: Section) => lines.filter((_, i) => of[i] === name).join("\n");
+  return { lines, of, transaction, section, has: (name: Section) => seen.has(name) };
+}
+
+/**
+ * What a linter should read: the preamble and the `up` section in place, every other line blank,
+ * so line numbers stay the file's own. A no-transaction file says so in squawk's words.
+ */
+export function lintableUp(file: string, text: string): { text: string; transaction: boolean } {
+  const { lines, of, transaction } = sections(file, text);
+  const kept = lines.map((line, i) =>
+    of[i] === "preamble" || of[i] === "up" ? line : /no-transaction/i.test(line) && !of[i] ? "-- squawk-disable-assume-in-transaction" : "",
+  );
+  return { text: kept.join("\n"), transaction };
+}
+
 /** The checksum covers what runs on `up` (and how), so a fixed `down` section is not drift. */
 export function parseMigration(file: string, text: string): Migration {
   const match = FILE_NAME.exec(file);
   if (!match) throw new MigrationError(`${file}: file names are NNNN_lower_snake_name.sql`, { file });
-  const sections: Record<string, string[]> = {};
-  let transaction = true;
-  let current: string[] | undefined;
-  const preamble: string[] = [];
-  for (const line of text.replace(/\r\n?/g, "\n").split("\n")) {
-    const marker = MARKER.exec(line.trim())?.[1]?.toLowerCase();
-    if (marker === "no-transaction") transaction = false;
-    else if (marker) {
-      if (sections[marker]) throw new MigrationError(`${file}: more than one "-- migrate:${marker}" section`, { file });
-      current = sections[marker] = [];
-    } else (current ?? preamble).push(line);
-  }
-  if (!isBlank(preamble.join("\n")))
+  const parsed = sections(file, text);
+  const { transaction } = parsed;
+  if (!isBlank(parsed.section("preamble")))
     throw new MigrationError(`${file}: SQL before "-- migrate:up" belongs in a section`, { file });
-  const up = sections.up?.join("\n").trim();
-  if (!up || isBlank(up)) throw new MigrationError(`${file}: the "-- migrate:up" section is missing or empty`, { file });
-  const down = sections.down?.join("\n").trim();
+  const up = parsed.section("up").trim();
+  if (!parsed.has("up") || !up || isBlank(up)) throw new MigrationError(`${file}: the "-- migrate:up" section is missing or empty`, { file });
+  const down = parsed.section("down").trim();
   return Object.freeze({
     version: Number(match[1]),
     name: match[2]!,
@@ -52,6 +79,24 @@ export function parseMigration(file: string, text: string): Migration {
     down: down && !isBlank(down) ? down : undefined,
     transaction,
     checksum: sha256(transaction ? up : `${up}\n-- migrate:no-transaction`, "hex"),
+    fileOptOuts: Object.freeze(optOuts(text).filter((o) => o.file)),
+  });
+}
+
+export type OptOut = Readonly<{ file: boolean; rules: readonly string[]; reason: string }>;
+
+const OPT_OUT = /^\s*--\s*squawk-ignore(-file)?(?:\s+(.*))?$/;
+
+/**
+ * squawk's opt-out comments: `-- squawk-ignore rule-a, rule-b -- why` (the next statement) or
+ * `-- squawk-ignore-file rule -- why` (the whole file). The reason is what follows " -- ".
+ */
+export function optOuts(text: string): OptOut[] {
+  return text.split("\n").flatMap((line) => {
+    const match = OPT_OUT.exec(line);
+    if (!match) return [];
+    const [rules = "", ...why] = (match[2] ?? "").split(/\s--\s?/);
+    return [{ file: Boolean(match[1]), rules: rules.split(/[\s,]+/).filter(Boolean), reason: why.join(" -- ").trim() }];
   });
 }
 
@@ -110,9 +155,12 @@ export function nextFile(existing: readonly Migration[], description: string, sc
     scope === "tenant"
       ? "-- Runs once in every tenant schema with search_path set to it: never name a schema here.\n"
       : "-- Runs in the public schema (the shared registry).\n";
+  const safe =
+    "-- Its tables hold data and serve requests while this runs: build an index with \"create index concurrently\"\n" +
+    "-- in a file of its own marked \"-- migrate:no-transaction\"; `bun run migrate -- lint` checks the rest.\n";
   return {
     file: `${version}_${slug(description)}.sql`,
-    text: `-- ${description}\n${where}-- Add "-- migrate:no-transaction" for statements that cannot run in a transaction.\n\n-- migrate:up\n\n\n-- migrate:down\n\n`,
+    text: `-- ${description}\n${where}${safe}-- Add "-- migrate:no-transaction" for statements that cannot run in a transaction.\n\n-- migrate:up\n\n\n-- migrate:down\n\n`,
   };
 }
 

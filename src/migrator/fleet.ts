@@ -1,21 +1,10 @@
-// Migrations across the tenant fleet: the registry's copy of each revision finds who is behind in
-// one query, then bounded concurrency migrates them, each under its own lock, past any failure.
+// The tenant fleet as the registry sees it: its copy of each revision finds who is behind (or
+// drifted) in one query; migrating one tenant keeps that copy in step. Runs (services/runs.ts)
+// walk the fleet with these.
 import type { Sql } from "../db/client";
-import { listTenants, setRevision, tenantBySchema, type Tenant } from "../db/tenants";
+import { listTenants, setRevision, type Tenant } from "../db/tenants";
 import { chainChecksum, type Migration } from "./files";
-import { down, up, type Limits, type MigrationResult } from "./migrator";
-
-export type TenantReport = MigrationResult & { error?: string };
-export type FleetReport = {
-  head: number;
-  dry_run: boolean;
-  total: number;
-  migrated: number;
-  failed: number;
-  unchanged: number;
-  ms: number;
-  tenants: TenantReport[];
-};
+import { down, up, type Limits, type OnApplied } from "./migrator";
 
 /** What the registry says of a tenant, without opening its schema. */
 function registryStatus(tenant: Pick<Tenant, "revision" | "checksum">, local: readonly Migration[]) {
@@ -41,13 +30,18 @@ export async function fleetStatus(sql: Sql, local: readonly Migration[]) {
   return (await listTenants(sql)).map((t) => withStatus(t, local));
 }
 
+type Step = { dryRun?: boolean; limits?: Limits; also?: OnApplied };
+
+/** Keeps the registry's revision in step, and runs `also` (a run's record of the change) in the same transaction. */
+const inStep = (also?: OnApplied): OnApplied => (also ? async (tx, ...rest) => (await setRevision(tx, ...rest), await also(tx, ...rest)) : setRevision);
+
 /** up/down for one tenant, keeping the registry's copy of its revision in step. */
-export function migrateTenant(sql: Sql, local: readonly Migration[], schema: string, options: { to?: number; dryRun?: boolean; limits?: Limits } = {}) {
-  return up(sql, schema, local, { ...options, onApplied: setRevision });
+export function migrateTenant(sql: Sql, local: readonly Migration[], schema: string, { also, ...options }: Step & { to?: number } = {}) {
+  return up(sql, schema, local, { ...options, onApplied: inStep(also) });
 }
 
-export function revertTenant(sql: Sql, local: readonly Migration[], schema: string, options: { steps?: number; dryRun?: boolean; limits?: Limits } = {}) {
-  return down(sql, schema, local, { ...options, onApplied: setRevision });
+export function revertTenant(sql: Sql, local: readonly Migration[], schema: string, { also, ...options }: Step & { steps?: number } = {}) {
+  return down(sql, schema, local, { ...options, onApplied: inStep(also) });
 }
 
 export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
@@ -61,51 +55,4 @@ export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (it
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
   return results;
-}
-
-export async function migrateAll(
-  sql: Sql,
-  local: readonly Migration[],
-  options: {
-    dryRun?: boolean;
-    concurrency?: number;
-    limits?: Limits;
-    /** Only these tenants (a canary); default: all of them. */
-    schemas?: readonly string[];
-    onProgress?: (report: TenantReport, done: number, total: number) => void;
-  } = {},
-): Promise<FleetReport> {
-  const started = performance.now();
-  const tenants = await listTenants(sql, options.schemas);
-  const atHead = chainChecksum(local);
-  const behind = tenants.filter((t) => t.revision !== local.length || t.checksum !== atHead);
-  let done = 0;
-  const reports = await mapLimit(behind, options.concurrency ?? sql.options.max ?? 4, async (tenant) => {
-    let report: TenantReport;
-    try {
-      report = await migrateTenant(sql, local, tenant.schema, { dryRun: options.dryRun, limits: options.limits });
-    } catch (error) {
-      // Files before the failing one stay applied (each had its own transaction): report where it stopped.
-      const to = (await tenantBySchema(sql, tenant.schema))?.revision ?? tenant.revision;
-      const applied = local.slice(tenant.revision, to).map((m) => m.file);
-      const message = error instanceof Error ? error.message : String(error);
-      report = { schema: tenant.schema, from: tenant.revision, to, applied, ms: 0, error: message };
-    }
-    options.onProgress?.(report, ++done, behind.length);
-    return report;
-  });
-  const bySchema = new Map(reports.map((r) => [r.schema, r]));
-  const all = tenants.map(
-    (t) => bySchema.get(t.schema) ?? { schema: t.schema, from: t.revision, to: t.revision, applied: [], ms: 0 },
-  );
-  return {
-    head: local.length,
-    dry_run: Boolean(options.dryRun),
-    total: tenants.length,
-    migrated: reports.filter((r) => !r.error && r.applied.length > 0).length,
-    failed: reports.filter((r) => r.error).length,
-    unchanged: tenants.length - reports.filter((r) => r.error || r.applied.length > 0).length,
-    ms: Math.round(performance.now() - started),
-    tenants: all,
-  };
 }

@@ -4,8 +4,9 @@
 // refuses several in one), unprepared: see `quoted`.
 import type { Sql } from "../db/client";
 import { isSchemaName } from "../db/names";
-import { InvalidTarget, MigrationError } from "./errors";
+import { Blocked, InvalidTarget, MigrationError } from "./errors";
 import { chainChecksum, pending, splitStatements, type Applied, type Migration } from "./files";
+import { refuseUnsafe } from "./safety";
 import type { Source } from "./source";
 
 // Advisory locks are keyed (namespace, hashtext(schema)): a hash collision only serialises two schemas.
@@ -73,16 +74,22 @@ async function record(sql: Sql, schema: string, m: Migration, ms: number) {
   );
 }
 
-function failure(m: Migration, schema: string, error: unknown): MigrationError {
+// lock_not_available: lock_timeout expired waiting for a table's (or the schema's migration) lock.
+const LOCK_NOT_AVAILABLE = "55P03";
+
+function failure(m: Migration | undefined, schema: string, error: unknown): unknown {
   if (error instanceof MigrationError) return error;
   const message = error instanceof Error ? error.message : String(error);
-  return new MigrationError(`${m.file} failed on ${schema}: ${message}`, { file: m.file, schema }, { cause: error });
+  const where = { file: m?.file, schema };
+  if ((error as { errno?: string }).errno === LOCK_NOT_AVAILABLE)
+    return new Blocked(`${m ? `${m.file} on ` : ""}${schema} is blocked: ${message} (other work holds a lock it needs)`, where, { cause: error });
+  if (!m) return error;
+  return new MigrationError(`${m.file} failed on ${schema}: ${message}`, where, { cause: error });
 }
 
-/** Runs a section statement by statement, inside the caller's transaction. */
-async function runSection(tx: Sql, schema: string, m: Migration, text: string, limits: Limits) {
+/** Runs a section statement by statement, inside the caller's transaction (its session already prepared). */
+async function runSection(tx: Sql, schema: string, m: Migration, text: string) {
   try {
-    await prepareSession(tx, schema, limits, true);
     for (const statement of splitStatements(text)) await tx.unsafe(statement);
   } catch (error) {
     throw failure(m, schema, error);
@@ -90,9 +97,9 @@ async function runSection(tx: Sql, schema: string, m: Migration, text: string, l
 }
 
 /** Runs one file's `up` inside the caller's transaction and records it. The schema must be locked or new. */
-async function applyInTransaction(tx: Sql, schema: string, m: Migration, limits: Limits) {
+async function applyInTransaction(tx: Sql, schema: string, m: Migration) {
   const started = performance.now();
-  await runSection(tx, schema, m, m.up, limits);
+  await runSection(tx, schema, m, m.up);
   await record(tx, schema, m, performance.now() - started);
 }
 
@@ -106,24 +113,37 @@ export async function createSchema(tx: Sql, schema: string, local: readonly Migr
   const firstOutside = local.findIndex((m) => !m.transaction);
   const inTransaction = firstOutside < 0 ? local : local.slice(0, firstOutside);
   await tx.unsafe(`create schema ${quoted(schema)}`);
+  await prepareSession(tx, schema, limits, true);
   await createMigrationsTable(tx, schema);
-  for (const m of inTransaction) await applyInTransaction(tx, schema, m, limits);
+  for (const m of inTransaction) await applyInTransaction(tx, schema, m);
   const reached = { revision: inTransaction.length, checksum: chainChecksum(local, inTransaction.length) };
   await options.onApplied?.(tx, schema, reached.revision, reached.checksum);
   return reached;
 }
 
 /**
- * One step in its own transaction under the schema's lock. `due` re-reads the applied rows under
+ * One step in its own transaction under the schema's lock, with the migration's time limits from
+ * the start (so waiting for the lock itself is bounded too). `due` re-reads the applied rows under
  * the lock: when another migrator got there first, the step is skipped (false).
  */
-function lockedStep(sql: Sql, schema: string, due: (applied: AppliedRow[]) => boolean, run: (tx: Sql) => Promise<void>): Promise<boolean> {
-  return sql.begin(async (tx) => {
-    await lockSchema(tx, schema);
-    if (!due((await readApplied(tx, schema)) ?? [])) return false;
-    await run(tx);
-    return true;
-  });
+async function lockedStep(
+  sql: Sql,
+  schema: string,
+  limits: Limits,
+  due: (applied: AppliedRow[]) => boolean,
+  run: (tx: Sql) => Promise<void>,
+): Promise<boolean> {
+  try {
+    return await sql.begin(async (tx) => {
+      await prepareSession(tx, schema, limits, true);
+      await lockSchema(tx, schema);
+      if (!due((await readApplied(tx, schema)) ?? [])) return false;
+      await run(tx);
+      return true;
+    });
+  } catch (error) {
+    throw failure(undefined, schema, error);
+  }
 }
 
 function report(schema: string, from: number, started: number) {
@@ -141,22 +161,21 @@ export async function up(sql: Sql, schema: string, local: readonly Migration[], 
   if (options.to !== undefined && options.to < from)
     throw new InvalidTarget(`${schema} is at ${from}, past ${options.to}: use down to go back`, { schema });
   const todo = pending(local, applied ?? [], schema, options.to);
+  // A schema with data is where a blocking statement hurts; a new one is empty (createSchema).
+  if (from > 0) refuseUnsafe(todo, schema);
   const result = report(schema, from, started);
   if (options.dryRun || todo.length === 0) return result(todo.map((m) => m.file), from + todo.length);
-  if (!applied)
-    await sql.begin(async (tx) => {
-      await lockSchema(tx, schema);
-      await createMigrationsTable(tx, schema);
-    });
+  if (!applied) await lockedStep(sql, schema, limits, () => true, (tx) => createMigrationsTable(tx, schema));
   const files: string[] = [];
   for (const m of todo) {
     const ran = m.transaction
       ? await lockedStep(
           sql,
           schema,
+          limits,
           (now) => pending(local, now, schema, m.version)[0] === m,
           async (tx) => {
-            await applyInTransaction(tx, schema, m, limits);
+            await applyInTransaction(tx, schema, m);
             await options.onApplied?.(tx, schema, m.version, chainChecksum(local, m.version));
           },
         )
@@ -182,13 +201,17 @@ async function applyOutsideTransaction(sql: Sql, schema: string, local: readonly
       { file: m.file, schema },
     );
   const conn = await sql.reserve();
+  let locked = false;
   try {
-    await conn`select pg_advisory_lock(${LOCK_NAMESPACE}, hashtext(${schema}))`;
+    await prepareSession(conn, schema, options.limits ?? DEFAULT_LIMITS, false);
+    await conn`select pg_advisory_lock(${LOCK_NAMESPACE}, hashtext(${schema}))`.catch((error) => {
+      throw failure(m, schema, error);
+    });
+    locked = true;
     if (pending(local, (await readApplied(conn, schema)) ?? [], schema, m.version)[0] !== m) return false;
     const started = performance.now();
     const statements = splitStatements(m.up);
     try {
-      await prepareSession(conn, schema, options.limits ?? DEFAULT_LIMITS, false);
       await conn.unsafe(`create table if not exists ${quoted(schema)}.schema_migrations_progress (
         version integer primary key, checksum text not null, done integer not null, updated_at timestamptz not null default now())`);
       const [progress] = await conn.unsafe(`select checksum, done from ${quoted(schema)}.schema_migrations_progress where version = $1`, [m.version]);
@@ -203,8 +226,6 @@ async function applyOutsideTransaction(sql: Sql, schema: string, local: readonly
       }
     } catch (error) {
       throw failure(m, schema, error);
-    } finally {
-      await conn`select set_config('search_path', '', false)`.catch(() => {});
     }
     await conn.begin(async (tx) => {
       await record(tx, schema, m, performance.now() - started);
@@ -213,7 +234,9 @@ async function applyOutsideTransaction(sql: Sql, schema: string, local: readonly
     });
     return true;
   } finally {
-    await conn`select pg_advisory_unlock(${LOCK_NAMESPACE}, hashtext(${schema}))`.catch(() => {});
+    if (locked) await conn`select pg_advisory_unlock(${LOCK_NAMESPACE}, hashtext(${schema}))`.catch(() => {});
+    // This pooled connection goes back with its own search_path and timeouts, not the migration's.
+    await conn.unsafe("reset all").catch(() => {});
     conn.release();
   }
 }
@@ -253,9 +276,10 @@ export async function down(sql: Sql, schema: string, local: readonly Migration[]
     const ran = await lockedStep(
       sql,
       schema,
+      limits,
       (now) => now.at(-1)?.version === m.version,
       async (tx) => {
-        await runSection(tx, schema, m, m.down!, limits);
+        await runSection(tx, schema, m, m.down!);
         await tx.unsafe(`delete from ${quoted(schema)}.schema_migrations where version = $1`, [m.version]);
         await options.onApplied?.(tx, schema, m.version - 1, chainChecksum(local, m.version - 1));
       },

@@ -3,17 +3,18 @@
 // trails cannot drift apart; a new verb is one more method here with one `audited` call. Dry runs
 // change nothing and leave no event.
 import type { Migration } from "../migrator/files";
-import { migrateAll, type FleetReport, type TenantReport } from "../migrator/fleet";
 import { down, up, type Limits, type MigrationResult } from "../migrator/migrator";
 import type { Source } from "../migrator/source";
 import type { Admin, NewTenant } from "../models";
 import { audited, type Operator } from "./audit";
 import { createWithAdmin } from "./auth";
 import { moveTenant, rebalance, type STRATEGIES } from "./placement";
+import { cancelRun, resumeRun, revertRun, startRun, type Started } from "./runs";
 import { seed } from "./seed";
 import { createTenant, dropTenant, migrateOne, revertOne, setStatus } from "./tenants";
 
 const moved = (r: MigrationResult) => ({ details: { from: r.from, to: r.to, files: r.applied } });
+const ran = ({ run }: Started) => ({ details: { run: run.id } });
 
 export function operations(op: Operator) {
   const { sql, cache } = op;
@@ -46,28 +47,25 @@ export function operations(op: Operator) {
       return audited(op, { action: "tenant.revert", schema, details: { steps: options.steps ?? 1 } }, () => revertOne(sql, local, schema, options), moved);
     },
 
-    /** Every tenant (or the `schemas` listed); a tenant that failed makes the event `failed`, naming it. */
-    migrateFleet(
-      local: readonly Migration[],
-      options: { dryRun?: boolean; concurrency?: number; schemas?: readonly string[]; limits?: Limits; onProgress?: (r: TenantReport, done: number, total: number) => void },
-    ): Promise<FleetReport> {
-      if (options.dryRun) return migrateAll(sql, local, options);
-      return audited(
-        op,
-        { action: "fleet.migrate", details: { concurrency: options.concurrency ?? null, ...(options.schemas && { schemas: options.schemas }) } },
-        () => migrateAll(sql, local, options),
-        (r) => ({
-          failed: r.failed > 0,
-          details: {
-            head: r.head,
-            total: r.total,
-            migrated: r.migrated,
-            unchanged: r.unchanged,
-            failed: r.failed,
-            failures: r.tenants.filter((t) => t.error).map((t) => ({ schema: t.schema, error: t.error })),
-          },
-        }),
-      );
+    /** A fleet migration run (every tenant, or the `schemas` listed): the event names the run, which records the rest. */
+    startRun(local: readonly Migration[], options: Parameters<typeof startRun>[3]) {
+      if (options.dryRun) return startRun(sql, local, op.actor, options);
+      const { onProgress: _, limits: __, ...details } = options;
+      return audited(op, { action: "fleet.migrate", details }, () => startRun(sql, local, op.actor, options), ran);
+    },
+
+    /** The down sections of what run `id` applied, where it applied them: a new run. */
+    revertRun(local: readonly Migration[], id: number, options: Parameters<typeof revertRun>[4]) {
+      if (options.dryRun) return revertRun(sql, local, id, op.actor, options);
+      return audited(op, { action: "run.revert", details: { reverts: id } }, () => revertRun(sql, local, id, op.actor, options), ran);
+    },
+
+    resumeRun(local: readonly Migration[], id: number, options: Parameters<typeof resumeRun>[4]) {
+      return audited(op, { action: "run.resume", details: { run: id } }, () => resumeRun(sql, local, id, op.actor, options));
+    },
+
+    cancelRun(id: number) {
+      return audited(op, { action: "run.cancel", details: { run: id } }, () => cancelRun(sql, id, op.actor), (run) => ({ details: { status: run.status } }));
     },
 
     /** The shared registry (public), up or down. */

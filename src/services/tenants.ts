@@ -5,9 +5,11 @@ import type { Sql } from "../db/client";
 import { isHost, isSchemaName, schemaFor } from "../db/names";
 import { deleteTenant, insertTenant, setRevision, setTenantStatus, tenantBySchema, type Tenant, type TenantStatus } from "../db/tenants";
 import { Invalid, NotFound } from "../errors";
+import { Blocked } from "../migrator/errors";
 import { migrateTenant, revertTenant } from "../migrator/fleet";
 import type { Migration } from "../migrator/files";
 import { createSchema, lockSchema, type Limits } from "../migrator/migrator";
+import { backoffMs } from "../migrator/stages";
 import type { NewTenant } from "../models";
 import type { AuthCache } from "./cache";
 
@@ -64,10 +66,25 @@ export async function getTenant(sql: Sql, schema: string): Promise<Tenant> {
   return tenant;
 }
 
-/** Migrates one registered tenant (to a revision, or as a dry run), keeping the registry in step. */
-export async function migrateOne(sql: Sql, local: readonly Migration[], schema: string, options: { to?: number; dryRun?: boolean; limits?: Limits } = {}) {
+/**
+ * Migrates one registered tenant (to a revision, or as a dry run), keeping the registry in step;
+ * a lock not granted is tried again `limits.retries` times with backoff, then Blocked is thrown.
+ */
+export async function migrateOne(
+  sql: Sql,
+  local: readonly Migration[],
+  schema: string,
+  options: { to?: number; dryRun?: boolean; limits?: Limits & { retries?: number } } = {},
+) {
   await getTenant(sql, schema);
-  return migrateTenant(sql, local, schema, options);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await migrateTenant(sql, local, schema, options);
+    } catch (error) {
+      if (!(error instanceof Blocked) || attempt > (options.limits?.retries ?? 0)) throw error;
+      await Bun.sleep(backoffMs(options.limits!.lockTimeoutMs, attempt));
+    }
+  }
 }
 
 /** Reverts the last `steps` files of one registered tenant. */

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { Sql } from "../../src/db/client";
 import { tenantBySchema } from "../../src/db/tenants";
 import { revertTenant } from "../../src/migrator/fleet";
+import { cliActor } from "../../src/services/audit";
 import { readApplied } from "../../src/migrator/migrator";
 import { SQL_DIR } from "../../src/migrator/source";
 import { createTenant, dropTenant } from "../../src/services/tenants";
@@ -208,11 +209,67 @@ describe("migrate verbs", () => {
     expect(readFileSync(join(dir, "tenant", next), "utf8")).toContain("-- migrate:up");
   });
 
+  test("up --all is a recorded run: runs and run show it with the CLI's actor; down --run reverts exactly it", async () => {
+    const schemas = [await tenant(), await tenant()];
+    const dir = sqlCopy();
+    const next = `${String(source.tenant.length + 1).padStart(4, "0")}_cli_note.sql`;
+    writeFileSync(join(dir, "tenant", next), "-- migrate:up\ncreate table cli_note (id int);\n-- migrate:down\ndrop table cli_note;\n");
+    const up = await cli(["migrate", "up", "--all", "--schemas", schemas.join(","), "--canary", "1", "--json"], { SQL_DIR: dir });
+    expect(up.code).toBe(0);
+    const report = JSON.parse(up.stdout);
+    expect(report).toMatchObject({ status: "done", kind: "up", migrated: 2, total: 2 });
+
+    const runs = await cli(["migrate", "runs", "--json"], { SQL_DIR: dir });
+    const listed = JSON.parse(runs.stdout).find((r: { id: number }) => r.id === report.run);
+    expect(listed).toMatchObject({ status: "done", actor: cliActor(), options: { canary: 1, max_failures: 0 }, counts: { migrated: 2 } });
+    const one = await cli(["migrate", "run", String(report.run)], { SQL_DIR: dir });
+    expect(one.code).toBe(0);
+    for (const s of schemas) expect(one.stdout).toContain(s);
+    expect(one.stdout).toContain(next);
+
+    const reverted = await cli(["migrate", "down", "--run", String(report.run)], { SQL_DIR: dir });
+    expect(reverted.code).toBe(0);
+    expect(reverted.stdout).toMatch(/run \d+ \(revert\) done: 2 reverted/);
+    for (const s of schemas) expect((await tenantBySchema(sql, s))!.revision).toBe(source.tenant.length);
+    expect((await cli(["migrate", "run", "987654321"])).code).toBe(1);
+  }, 30_000);
+
+  test("lint: the repository's files pass, a new file passes, a plain create index on a tenant table fails with file:line and the rule", async () => {
+    const clean = await cli(["migrate", "lint"]);
+    expect(clean.code).toBe(0);
+    expect(clean.stdout).toMatch(/squawk 2\.66\.0: 0 errors, \d+ warnings? in \d+ files/);
+
+    const dir = sqlCopy();
+    expect((await cli(["migrate", "new", "Add estimate", "--scope", "tenant"], { SQL_DIR: dir })).code).toBe(0);
+    const fresh = join(dir, "tenant", `${String(source.tenant.length + 1).padStart(4, "0")}_add_estimate.sql`);
+    expect((await cli(["migrate", "lint", fresh])).code).toBe(0);
+
+    writeFileSync(fresh, readFileSync(fresh, "utf8").replace("-- migrate:up\n", "-- migrate:up\nalter table tasks add column estimate integer;\ncreate index tasks_estimate_idx on tasks (estimate);"));
+    const line = readFileSync(fresh, "utf8").split("\n").indexOf("create index tasks_estimate_idx on tasks (estimate);") + 1;
+    const flagged = await cli(["migrate", "lint", fresh, "--json"]);
+    expect(flagged.code).toBe(1);
+    expect(JSON.parse(flagged.stdout).findings).toEqual([
+      expect.objectContaining({ line, column: 1, level: "error", rule: "require-concurrent-index-creation" }),
+    ]);
+    const text = await cli(["migrate", "lint", fresh]);
+    expect(text.stdout).toContain(`${fresh}:${line}:1: error require-concurrent-index-creation: During normal index creation, table updates are blocked`);
+    // migrate up refuses it on a tenant with data, without squawk; an opt-out with a reason satisfies both.
+    const schema = await tenant();
+    const refused = await cli(["migrate", "up", "--tenant", schema], { SQL_DIR: dir });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain("blocks writes to tasks");
+    writeFileSync(fresh, readFileSync(fresh, "utf8").replace("create index tasks_", "-- squawk-ignore require-concurrent-index-creation -- tasks is small in every tenant\ncreate index tasks_"));
+    expect((await cli(["migrate", "lint", fresh])).code).toBe(0);
+    expect((await cli(["migrate", "up", "--tenant", schema], { SQL_DIR: dir })).code).toBe(0);
+  }, 30_000);
+
   test("usage errors exit 2 and print the usage", async () => {
     const r = await cli(["migrate", "up"]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain("--tenant <schema>, --all or --public");
     expect((await cli(["migrate", "up", "--all", "--to", "1"])).code).toBe(2);
+    expect((await cli(["migrate", "up", "--tenant", "x", "--wave", "2"])).code).toBe(2);
+    expect((await cli(["migrate", "down", "--run", "1", "--tenant", "x"])).code).toBe(2);
     expect((await cli(["migrate", "up", "--bogus"])).code).toBe(2);
     expect((await cli(["--help"])).stdout).toContain("tenant-todo migrate up");
   });

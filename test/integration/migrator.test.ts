@@ -1,7 +1,7 @@
 // The migrator against real PostgreSQL, on schemas of its own (random names, dropped afterwards).
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { connect, type Sql } from "../../src/db/client";
-import { MigrationError } from "../../src/migrator/errors";
+import { Blocked, MigrationError, UnsafeMigration } from "../../src/migrator/errors";
 import { down, readApplied, schemaStatus as status, up } from "../../src/migrator/migrator";
 import { database, testConfig, uniqueSchema } from "../support/db";
 import { chainOnDisk, migrationFile } from "../support/migrations";
@@ -134,6 +134,43 @@ describe("refusals", () => {
   });
 });
 
+describe("locks and unsafe files", () => {
+  test("a table locked from outside: the file that needs it gives up after lock_timeout with Blocked; earlier files stay", async () => {
+    const schema = await freshSchema();
+    await up(sql, schema, chain.slice(0, 1));
+    const outside = connect((await database()).url, testConfig, { max: 1 });
+    const holder = await outside.reserve();
+    try {
+      await holder`begin`;
+      await holder.unsafe(`lock table ${schema}.a in access share mode`); // a long report, say
+      const error = await up(sql, schema, chain, { limits: { lockTimeoutMs: 100, statementTimeoutMs: 0 } }).catch((e) => e);
+      // 0002 only references a (share row exclusive: granted); 0003 alters it and needs access exclusive.
+      expect(error).toBeInstanceOf(Blocked);
+      expect(error.message).toContain(`0003_step_3.sql on ${schema} is blocked`);
+      expect(error.where).toEqual({ file: "0003_step_3.sql", schema });
+      expect((await readApplied(sql, schema))!.map((a) => a.version)).toEqual([1, 2]);
+    } finally {
+      await holder`rollback`;
+      holder.release();
+      await outside.close();
+    }
+    expect((await up(sql, schema, chain)).applied).toEqual(["0003_step_3.sql"]);
+  });
+
+  test("a plain create index is refused on a schema with data, before anything runs; a new schema takes it", async () => {
+    const index = [...chain, migrationFile(4, "alter table a add column n int;\ncreate index a_n_idx on a (n);", "drop index a_n_idx;")];
+    const schema = await freshSchema();
+    await up(sql, schema, chain);
+    const error = await up(sql, schema, index).catch((e) => e);
+    expect(error).toBeInstanceOf(UnsafeMigration);
+    expect(error.message).toContain('0004_step_4.sql: "create index a_n_idx on a (n)" blocks writes to a');
+    expect((await up(sql, schema, index, { dryRun: true }).catch((e) => e)).constructor).toBe(UnsafeMigration);
+    expect((await readApplied(sql, schema))!).toHaveLength(3);
+    const fresh = await freshSchema();
+    expect((await up(sql, fresh, index)).to).toBe(4);
+  });
+});
+
 describe("no-transaction files", () => {
   const local = [
     chain[0]!,
@@ -155,6 +192,19 @@ describe("no-transaction files", () => {
     expect((await readApplied(sql, schema))!.length).toBe(2);
   });
 
+  test("hand the reserved connection back with the pool's own settings, not the migration's", async () => {
+    if (!testConfig.dbPrepare) return; // refused through a transaction pooler (above)
+    const { url } = await database();
+    const one = connect(url, testConfig, { max: 1 });
+    try {
+      const before = await one`select current_setting('lock_timeout') as lock, current_setting('statement_timeout') as statement, current_setting('search_path') as path`;
+      const schema = await freshSchema();
+      await up(one, schema, local, { limits: { lockTimeoutMs: 123, statementTimeoutMs: 4567 } });
+      expect(await one`select current_setting('lock_timeout') as lock, current_setting('statement_timeout') as statement, current_setting('search_path') as path`).toEqual(before);
+    } finally {
+      await one.close();
+    }
+  });
 });
 
 describe("concurrency", () => {

@@ -5,7 +5,6 @@
 // Usage: bun run bench [--duration 8] [--connections 50] [--tenants 1000] [--rounds 2] [--workers 2]
 //                      [--only get,getOne,post,patch,users,mix,spread,workers] [--soak 60]
 import { faker } from "@faker-js/faker";
-import autocannon from "autocannon";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { loadConfig } from "../../src/config";
@@ -18,7 +17,7 @@ import { hashPassword } from "../../src/services/passwords";
 import { fakeEmail, populate } from "../../src/services/seed";
 import { createTenant } from "../../src/services/tenants";
 import { addUser } from "../../src/services/users";
-import { freePort, postgresMemory, scratchDatabase } from "./support";
+import { freePort, load, postgresMemory, scratchDatabase, type LoadRequest } from "./support";
 
 const { values } = parseArgs({
   options: {
@@ -97,31 +96,9 @@ async function spawnServer(script: string, env: Record<string, string>) {
 
 type Row = { scenario: string; target: string; rps: number; p50: number; p975: number; p99: number; errors: number; non2xx: number };
 const BARE = { bun: "bare Bun SQL", js: "bare postgres.js" } as const;
-type Request = { method?: string; path: string; body?: string; headers?: Record<string, string> };
 
-function run(url: string, pick: (i: number) => Request, seconds = duration, conns = connections): Promise<Omit<Row, "scenario" | "target">> {
-  let i = 0;
-  return new Promise((resolve, reject) => {
-    autocannon(
-      {
-        url,
-        connections: conns,
-        duration: seconds,
-        requests: [
-          {
-            setupRequest: (req: any) => {
-              const next = pick(i++);
-              return { ...req, method: next.method ?? "GET", path: next.path, body: next.body, headers: { ...next.headers, ...(next.body && { "content-type": "application/json" }) } };
-            },
-          },
-        ],
-      },
-      (error, r) =>
-        error
-          ? reject(error)
-          : resolve({ rps: Math.round(r.requests.average), p50: r.latency.p50, p975: r.latency.p97_5, p99: r.latency.p99, errors: r.errors + r.timeouts, non2xx: r.non2xx }),
-    );
-  });
+function run(url: string, pick: (i: number) => LoadRequest, seconds = duration, conns = connections): Promise<Omit<Row, "scenario" | "target">> {
+  return load(url, pick, { connections: conns, seconds }).done;
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -149,7 +126,7 @@ console.log(`server ${real.url} (1 process, DB_PREPARE=${values.prepare}), basel
 
 // Reads first, then the 1/1,000-tenant spread, then writes: inserts leave autovacuum work behind
 // that would otherwise slow whatever is measured next.
-const scenarios: { name: string; label: string; pick: (i: number) => Request; baseline?: boolean; writes?: boolean }[] = [
+const scenarios: { name: string; label: string; pick: (i: number) => LoadRequest; baseline?: boolean; writes?: boolean }[] = [
   { name: "get", label: "GET /tasks (20 rows)", pick: () => ({ path: "/tasks", headers: auth(hot) }), baseline: true },
   { name: "getOne", label: "GET /tasks/:id", pick: () => ({ path: `/tasks/${rnd(20)}`, headers: auth(hot) }) },
   { name: "post", label: "POST /tasks", writes: true, pick: () => ({ method: "POST", path: "/tasks", headers: auth(writes), body: JSON.stringify({ title: "load test", tags: ["bench"] }) }) },

@@ -51,6 +51,10 @@ try {
   const report = JSON.parse(status.stdout.toString() || "{}") as { tenants?: { schema: string; pending: string[] }[] };
   check(status.exitCode === 0 && Boolean(report.tenants?.some((t) => t.schema === signedIn.tenant.schema && t.pending.length === 0)), "`tenant-todo migrate status --all` lists it at head");
   check(Bun.spawnSync([binary, "healthcheck"], { cwd: dir, env: { ...env, PORT: String(port) } }).exitCode === 0, "`tenant-todo healthcheck` exits 0");
+  const runs = Bun.spawnSync([binary, "migrate", "runs", "--json"], { cwd: dir, env });
+  check(runs.exitCode === 0 && Array.isArray(JSON.parse(runs.stdout.toString() || "null")), "`tenant-todo migrate runs --json` lists the recorded runs");
+  const lint = Bun.spawnSync([binary, "migrate", "lint"], { cwd: dir, env });
+  check(lint.exitCode === 1 && lint.stderr.toString().includes("source checkout"), "`tenant-todo migrate lint` says it needs squawk (a source checkout), exit 1");
 
   // SIGTERM under load: 32 clients loop on GET /tasks; after the signal, requests must either
   // complete with 200 or be refused before the server took them (a new connection refused).

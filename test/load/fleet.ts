@@ -1,7 +1,8 @@
 // Fleet benchmark through the control API on a scratch database:
 //   1. create N tenants through POST /cc/tenants (total, p50/p99), sampling creation cost early and late;
-//   2. migrate-all applying one new tenant file; 3. the no-op pass; 4. PostgreSQL backend memory.
-// Usage: bun test/load/fleet.ts [--tenants 1000] [--concurrency 4] [--pool 10]
+//   2. migrate-all applying one new tenant file (a recorded run); 3. the no-op pass; 4. PostgreSQL
+//   backend memory and the catalog's size.
+// Usage: bun test/load/fleet.ts [--tenants 1000] [--concurrency 4] [--pool 10] [--prefix tt_fleet]
 import { parseArgs } from "node:util";
 import { createApp } from "../../src/app";
 import { loadConfig } from "../../src/config";
@@ -10,14 +11,21 @@ import { parseMigration } from "../../src/migrator/files";
 import { migratePublic } from "../../src/migrator/migrator";
 import { loadSource } from "../../src/migrator/source";
 import { mapLimit } from "../../src/migrator/fleet";
-import { postgresMemory, scratchDatabase, summary } from "./support";
+import { catalogSize, postgresMemory, scratchDatabase, summary } from "./support";
 
-const { values } = parseArgs({ options: { tenants: { type: "string", default: "1000" }, concurrency: { type: "string", default: "4" }, pool: { type: "string", default: "10" } } });
+const { values } = parseArgs({
+  options: {
+    tenants: { type: "string", default: "1000" },
+    concurrency: { type: "string", default: "4" },
+    pool: { type: "string", default: "10" },
+    prefix: { type: "string", default: "tt_fleet" },
+  },
+});
 const N = Number(values.tenants);
 const concurrency = Number(values.concurrency);
 const adminToken = "fleet-benchmark-admin-token";
 
-const scratch = await scratchDatabase("tt_fleet");
+const scratch = await scratchDatabase(values.prefix!);
 const config = { ...loadConfig({ DATABASE_URL: scratch.url }), adminToken, logLevel: "silent" as const, dbPoolMax: Number(values.pool) };
 const db = await openDatabase(config);
 const { sql } = db;
@@ -66,6 +74,7 @@ try {
   const noop = await migrate({});
   console.log(`no-op pass: ${Math.round(noop.ms)} ms (${noop.report.unchanged} unchanged of ${noop.report.total})`);
   console.log(`PostgreSQL backends: ${JSON.stringify(await postgresMemory(sql))}`);
+  console.log(`catalog: ${JSON.stringify(await catalogSize(sql))}`);
   await upgraded.stop();
 } finally {
   await server.stop();

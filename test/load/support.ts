@@ -1,4 +1,5 @@
-// Shared by the load scripts: ports, a scratch database, statistics.
+// Shared by the load scripts: ports, a scratch database, statistics, autocannon.
+import autocannon from "autocannon";
 import { SQL } from "bun";
 
 export { freePort } from "../../src/db/embedded";
@@ -45,4 +46,46 @@ export async function postgresMemory(sql: SQL, application?: string) {
     } catch {}
   }
   return { backends: rows.length, rss_mib: Math.round(rss / 1024), pss_mib: Math.round(pss / 1024) };
+}
+
+/** How big PostgreSQL's catalog has grown: relations, columns, the pg_catalog tables' size, the database's. */
+export async function catalogSize(sql: SQL) {
+  const [row] = await sql`
+    select (select count(*) from pg_class)::int as relations, (select count(*) from pg_attribute)::int as attributes,
+      (select sum(pg_total_relation_size(c.oid)) from pg_class c join pg_namespace n on n.oid = c.relnamespace
+        where n.nspname = 'pg_catalog' and c.relkind = 'r')::bigint as catalog_bytes,
+      pg_database_size(current_database()) as database_bytes`;
+  const mib = (bytes: unknown) => Math.round(Number(bytes) / 1024 / 1024);
+  return { relations: row.relations as number, attributes: row.attributes as number, catalog_mib: mib(row.catalog_bytes), database_mib: mib(row.database_bytes) };
+}
+
+export type LoadRequest = { method?: string; path: string; body?: string; headers?: Record<string, string> };
+export type LoadResult = { rps: number; p50: number; p975: number; p99: number; errors: number; non2xx: number; requests: number };
+
+/** autocannon on `url`, each request from `pick(i)`, for `seconds` or until `stop()`. */
+export function load(url: string, pick: (i: number) => LoadRequest, options: { connections: number; seconds: number }) {
+  let i = 0;
+  let instance: autocannon.Instance | undefined;
+  const done = new Promise<LoadResult>((resolve, reject) => {
+    instance = autocannon(
+      {
+        url,
+        connections: options.connections,
+        duration: options.seconds,
+        requests: [
+          {
+            setupRequest: (req: any) => {
+              const next = pick(i++);
+              return { ...req, method: next.method ?? "GET", path: next.path, body: next.body, headers: { ...next.headers, ...(next.body && { "content-type": "application/json" }) } };
+            },
+          },
+        ],
+      },
+      (error, r) =>
+        error
+          ? reject(error)
+          : resolve({ rps: Math.round(r.requests.average), p50: r.latency.p50, p975: r.latency.p97_5, p99: r.latency.p99, errors: r.errors + r.timeouts, non2xx: r.non2xx, requests: r.requests.total }),
+    );
+  });
+  return { done, stop: () => instance?.stop() };
 }
