@@ -8,7 +8,7 @@ import { SQL_DIR } from "../migrator/source";
 import { getTenant } from "../services/tenants";
 import { UsageError, command, count, json, list, output, type Context } from "./command";
 import { lintCommand } from "./lint";
-import { follow, progress, staging } from "./runs";
+import { follow, runSettings, staging } from "./runs";
 
 function describe(r: MigrationResult, dryRun: boolean, verb = dryRun ? "would apply" : "applied"): string {
   if (r.applied.length === 0) return `${r.schema}: at revision ${r.to}, nothing to do`;
@@ -49,16 +49,8 @@ const upCommand = command({
     if (chosen === "all") {
       if (to !== undefined) throw new UsageError("--to goes with one schema: --tenant <schema> or --public");
       const canary = values.canary === undefined ? undefined : /^\d+$/.test(values.canary) ? count(values.canary, "canary") : list(values.canary);
-      const started = await ops.startRun(source.tenant, {
-        dryRun,
-        schemas: values.schemas === undefined ? undefined : list(values.schemas),
-        canary,
-        wave: count(values.wave, "wave"),
-        concurrency: count(values.concurrency, "concurrency") ?? config.dbPoolMax,
-        maxFailures: count(values["max-failures"], "max-failures"),
-        limits: config.migrate,
-        onProgress: values.json ? undefined : progress,
-      });
+      const schemas = values.schemas === undefined ? undefined : list(values.schemas);
+      const started = await ops.startRun(source.tenant, { ...runSettings(values, config), dryRun, schemas, canary });
       return follow(context, started);
     }
     if (values.schemas !== undefined || values.canary !== undefined || values.wave !== undefined || values["max-failures"] !== undefined)
@@ -90,14 +82,7 @@ const downCommand = command({
     const dryRun = Boolean(values["dry-run"]);
     if (values.run !== undefined) {
       if (values.tenant || values.public || values.steps) throw new UsageError("--run reverts a whole run: no --tenant, --public or --steps");
-      const started = await ops.revertRun(source.tenant, count(values.run, "run")!, {
-        dryRun,
-        wave: count(values.wave, "wave"),
-        concurrency: count(values.concurrency, "concurrency") ?? config.dbPoolMax,
-        maxFailures: count(values["max-failures"], "max-failures"),
-        limits: config.migrate,
-        onProgress: values.json ? undefined : progress,
-      });
+      const started = await ops.revertRun(source.tenant, count(values.run, "run")!, { ...runSettings(values, config), dryRun });
       return follow(context, started);
     }
     const chosen = target(values, false);

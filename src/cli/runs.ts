@@ -10,6 +10,18 @@ export const staging = {
   "max-failures": { type: "string", value: "N", help: "halt once more than N tenants failed (default: no limit; 0 with a canary)" },
 } as const;
 
+/** The run settings those flags give (and --wave, where a verb has it), with the configured limits. */
+export function runSettings(values: { concurrency?: unknown; "max-failures"?: unknown; wave?: unknown; json?: unknown }, config: Context["config"]) {
+  const flag = (name: "concurrency" | "max-failures" | "wave") => count(values[name] as string | undefined, name);
+  return {
+    wave: flag("wave"),
+    concurrency: flag("concurrency") ?? config.dbPoolMax,
+    maxFailures: flag("max-failures"),
+    limits: config.migrate,
+    onProgress: values.json ? undefined : progress,
+  };
+}
+
 /** One line that rewrites itself, on a terminal only. */
 export function progress(report: Settled, done: number, total: number) {
   if (!process.stderr.isTTY) return;
@@ -104,12 +116,8 @@ export const runCommands = [
     options: { ...staging, json },
     async run(context) {
       const { values, source, config } = context;
-      const started = await context.ops.resumeRun(source.tenant, id(context), {
-        concurrency: count(values.concurrency, "concurrency") ?? config.dbPoolMax,
-        maxFailures: count(values["max-failures"], "max-failures"),
-        limits: config.migrate,
-        onProgress: values.json ? undefined : progress,
-      });
+      const { wave: _, ...settings } = runSettings(values, config);
+      const started = await context.ops.resumeRun(source.tenant, id(context), settings);
       return follow(context, started);
     },
   }),
