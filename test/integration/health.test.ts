@@ -53,6 +53,17 @@ describe("OpenAPI", () => {
     expect(tasks.security).toEqual([{ tenant: [], bearer: [] }]);
     expect(tasks.parameters.map((p: { name: string }) => p.name)).toEqual(expect.arrayContaining(["completed", "sort", "limit"]));
     expect(Object.keys(tasks.responses)).toEqual(expect.arrayContaining(["401", "422"]));
-    expect((await api.req("GET", "/swagger")).status).toBe(200);
+  });
+
+  test("/swagger is Swagger UI from the service's own assets, nothing from elsewhere; /openapi leads there", async () => {
+    const page = await api.req("GET", "/swagger");
+    expect(page.status).toBe(200);
+    expect(page.headers.get("content-type")).toStartWith("text/html");
+    const sources = [...(page.body as string).matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]);
+    expect(sources).toEqual(expect.arrayContaining(["/swagger/assets/swagger-ui-bundle.js", "/swagger/assets/swagger-ui.css"]));
+    expect(sources.filter((s) => /^(https?:)?\/\//.test(s!))).toEqual([]);
+    for (const asset of ["/swagger/assets/swagger-ui-bundle.js", "/swagger/assets/swagger-ui.css"]) expect((await api.req("GET", asset)).status).toBe(200);
+    expect((await api.req("GET", "/openapi")).headers.get("location")).toBe("/swagger");
+    expect((await api.req("GET", "/openapi/json")).headers.get("location")).toBe("/swagger/json");
   });
 });
