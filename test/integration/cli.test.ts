@@ -9,7 +9,9 @@ import { revertTenant } from "../../src/migrator/fleet";
 import { readApplied } from "../../src/migrator/migrator";
 import { SQL_DIR } from "../../src/migrator/source";
 import { createTenant, dropTenant } from "../../src/services/tenants";
-import { database, source, uniqueSchema } from "../support/db";
+import { database, slowMachine, source, uniqueSchema } from "../support/db";
+
+slowMachine();
 
 let sql: Sql;
 let url: string;

@@ -6,12 +6,13 @@ import type { Config } from "../../src/config";
 import type { Source } from "../../src/migrator/source";
 import { AuthCache } from "../../src/services/cache";
 import { dropTenant } from "../../src/services/tenants";
-import { database, source, testConfig } from "./db";
+import { database, slowMachine, source, testConfig } from "./db";
 
 export type Reply = { status: number; headers: Headers; body: any };
 type Options = { headers?: Record<string, string>; body?: unknown; raw?: string };
 
 export async function testApp(overrides: Partial<Config> = {}, migrations: Source = source) {
+  slowMachine();
   const db = await database();
   const { sql } = db;
   const config = Object.freeze({ ...testConfig, ...overrides });
