@@ -35,3 +35,6 @@ export function createApp(deps: Omit<Deps, "cache" | "log" | "metrics"> & Partia
     .use(taskRoutes(all))
     .use(ccRoutes(all));
 }
+
+/** The API's type, for the typed client: `treaty<App>(url, { headers: { tenant, authorization } })` (README › Typed client). */
+export type App = ReturnType<typeof createApp>;

@@ -1,44 +1,46 @@
-// Tasks through the HTTP API: Todo-Backend behaviour, and filters, sorting and paging checked
-// against a plain in-memory computation over faker-generated data.
+// Tasks through the typed client (Eden Treaty, so a route whose shape changes fails `tsc`):
+// Todo-Backend behaviour, and filters, sorting and paging checked against a plain in-memory
+// computation over faker-generated data. Deliberately malformed requests go through `req`.
 import { faker } from "@faker-js/faker";
 import { beforeAll, describe, expect, test } from "bun:test";
-import { testApp, type TestApp } from "../support/http";
+import { problemOf, testApp, type TestApp } from "../support/http";
 
 const api = await testApp();
 let owner: Awaited<ReturnType<TestApp["signUp"]>>;
+let client: ReturnType<TestApp["client"]>;
 
 beforeAll(async () => {
   owner = await api.signUp();
+  client = api.client(owner.headers);
 });
 
 describe("Todo-Backend conventions", () => {
   test("create → 201 with an absolute url that reads back; partial PATCH; DELETE → 204 then 404", async () => {
-    const created = await api.req("POST", "/tasks", { headers: owner.headers, body: { title: "walk the dog", order: 3 } });
+    const created = await client.tasks.post({ title: "walk the dog", order: 3 });
     expect(created.status).toBe(201);
-    expect(created.body).toMatchObject({ title: "walk the dog", completed: false, order: 3, priority: "normal", tags: [], due_at: null });
-    expect(created.body.url).toBe(`http://localhost/tasks/${created.body.id}`);
-    expect(created.headers.get("location")).toBe(created.body.url);
-    const path = new URL(created.body.url).pathname;
+    expect(created.data).toMatchObject({ title: "walk the dog", completed: false, order: 3, priority: "normal", tags: [], due_at: null });
+    const { id, url, updated_at } = created.data!;
+    expect(url).toBe(`http://localhost/tasks/${id}`);
+    expect(created.response.headers.get("location")).toBe(url);
+    const task = client.tasks({ id });
 
-    const patched = await api.req("PATCH", path, { headers: owner.headers, body: { completed: true } });
-    expect(patched.body).toMatchObject({ title: "walk the dog", completed: true, order: 3, priority: "normal" });
-    const renamed = await api.req("PATCH", path, { headers: owner.headers, body: { title: "walk the cat" } });
-    expect(renamed.body).toMatchObject({ title: "walk the cat", completed: true, order: 3, priority: "normal" });
-    expect(new Date(renamed.body.updated_at).getTime()).toBeGreaterThanOrEqual(new Date(created.body.updated_at).getTime());
+    const patched = await task.patch({ completed: true });
+    expect(patched.data).toMatchObject({ title: "walk the dog", completed: true, order: 3, priority: "normal" });
+    const renamed = await task.patch({ title: "walk the cat" });
+    expect(renamed.data).toMatchObject({ title: "walk the cat", completed: true, order: 3, priority: "normal" });
+    expect(new Date(renamed.data!.updated_at).getTime()).toBeGreaterThanOrEqual(new Date(updated_at).getTime());
 
-    expect((await api.req("GET", path, { headers: owner.headers })).body).toEqual(renamed.body);
-    expect((await api.req("DELETE", path, { headers: owner.headers })).status).toBe(204);
-    expect((await api.req("GET", path, { headers: owner.headers })).status).toBe(404);
-    expect((await api.req("DELETE", path, { headers: owner.headers })).status).toBe(404);
-    expect((await api.req("PATCH", path, { headers: owner.headers, body: { completed: false } })).status).toBe(404);
+    expect((await task.get()).data).toEqual(renamed.data!);
+    expect((await task.delete()).status).toBe(204);
+    expect((await task.get()).status).toBe(404);
+    expect((await task.delete()).status).toBe(404);
+    expect((await task.patch({ completed: false })).status).toBe(404);
   });
 
   test("url follows X-Forwarded-Proto and X-Forwarded-Host", async () => {
-    const r = await api.req("POST", "/tasks", {
-      headers: { ...owner.headers, "x-forwarded-proto": "https", "x-forwarded-host": "todo.example.com" },
-      body: { title: "behind a proxy" },
-    });
-    expect(r.body.url).toBe(`https://todo.example.com/tasks/${r.body.id}`);
+    const forwarded = api.client({ ...owner.headers, "x-forwarded-proto": "https", "x-forwarded-host": "todo.example.com" });
+    const { data } = await forwarded.tasks.post({ title: "behind a proxy" });
+    expect(data!.url).toBe(`https://todo.example.com/tasks/${data!.id}`);
   });
 
   test("CORS preflight allows the tenant and Authorization headers", async () => {
@@ -50,35 +52,35 @@ describe("Todo-Backend conventions", () => {
     expect(r.headers.get("access-control-allow-headers")).toContain("tenant");
     expect(r.headers.get("access-control-allow-headers")).toContain("authorization");
     expect(r.headers.get("access-control-allow-methods")).toContain("PATCH");
-    const list = await api.req("GET", "/tasks", { headers: { ...owner.headers, origin: "https://www.todobackend.com" } });
-    expect(list.headers.get("access-control-expose-headers")).toContain("x-total-count");
+    const list = await api.client({ ...owner.headers, origin: "https://www.todobackend.com" }).tasks.get();
+    expect(list.response.headers.get("access-control-expose-headers")).toContain("x-total-count");
   });
 
   test("all fields round-trip; SQL-looking text is stored verbatim", async () => {
     const body = {
       title: "'); drop table tasks; --",
       description: "Robert'); DROP SCHEMA public CASCADE;-- and $$ and \\ and 🦆",
-      priority: "high",
+      priority: "high" as const,
       due_at: "2031-05-04T12:30:00.000Z",
       tags: ["a'b", "x; y"],
       order: -5,
       completed: true,
       assignee_id: owner.user.id,
     };
-    const r = await api.req("POST", "/tasks", { headers: owner.headers, body });
+    const r = await client.tasks.post(body);
     expect(r.status).toBe(201);
-    expect(r.body).toMatchObject({ ...body, created_by: owner.user.id });
-    expect((await api.req("GET", `/tasks/${r.body.id}`, { headers: owner.headers })).body).toMatchObject(body);
-    const [row] = await api.sql`select title, description from ${api.sql(owner.schema)}.tasks where id = ${r.body.id}`;
+    expect(r.data).toMatchObject({ ...body, created_by: owner.user.id });
+    expect((await client.tasks({ id: r.data!.id }).get()).data).toMatchObject(body);
+    const [row] = await api.sql`select title, description from ${api.sql(owner.schema)}.tasks where id = ${r.data!.id}`;
     expect(row).toEqual({ title: body.title, description: body.description });
   });
 
   test("assignee_id must be a user of the same tenant", async () => {
     const other = await api.signUp();
-    const r = await api.req("POST", "/tasks", { headers: owner.headers, body: { title: "x", assignee_id: other.user.id + 1000 } });
+    const r = await client.tasks.post({ title: "x", assignee_id: other.user.id + 1000 });
     expect(r.status).toBe(422);
-    expect(r.body.error.details).toEqual([{ path: "/assignee_id" }]);
-    const foreign = await api.req("POST", "/tasks", { headers: other.headers, body: { title: "y", assignee_id: 424242 } });
+    expect(problemOf(r)!.details).toEqual([{ path: "/assignee_id" }]);
+    const foreign = await api.client(other.headers).tasks.post({ title: "y", assignee_id: 424242 });
     expect(foreign.status).toBe(422);
   });
 });
@@ -86,37 +88,37 @@ describe("Todo-Backend conventions", () => {
 describe("clearing", () => {
   test("?completed=true clears only completed tasks, for members too; clearing all is for admins", async () => {
     const team = await api.signUp();
+    const admin = api.client(team.headers);
     const member = { email: `m.${crypto.randomUUID().slice(0, 8)}@t.test`, password: "member password", first_name: "M", last_name: "M" };
-    expect((await api.req("POST", "/users", { headers: team.headers, body: member })).status).toBe(201);
-    const login = await api.req("POST", "/auth/login", { body: { email: member.email, password: member.password } });
-    const memberHeaders = { tenant: team.schema, authorization: `Bearer ${login.body.token}` };
-    for (const completed of [true, false, true]) await api.req("POST", "/tasks", { headers: team.headers, body: { title: "t", completed } });
+    expect((await admin.users.post(member)).status).toBe(201);
+    const login = await api.client().auth.login.post({ email: member.email, password: member.password });
+    const asMember = api.client({ tenant: team.schema, authorization: `Bearer ${login.data!.token}` });
+    for (const completed of [true, false, true]) await admin.tasks.post({ title: "t", completed });
 
-    expect((await api.req("DELETE", "/tasks", { headers: memberHeaders })).status).toBe(403);
-    expect((await api.req("GET", "/tasks", { headers: team.headers })).body).toHaveLength(3);
-    expect((await api.req("DELETE", "/tasks?completed=true", { headers: memberHeaders })).status).toBe(204);
-    const left = (await api.req("GET", "/tasks", { headers: team.headers })).body;
-    expect(left.map((t: { completed: boolean }) => t.completed)).toEqual([false]);
-    expect((await api.req("DELETE", "/tasks", { headers: team.headers })).status).toBe(204);
-    expect((await api.req("GET", "/tasks", { headers: team.headers })).body).toEqual([]);
+    expect((await asMember.tasks.delete()).status).toBe(403);
+    expect((await admin.tasks.get()).data).toHaveLength(3);
+    expect((await asMember.tasks.delete(undefined, { query: { completed: true } })).status).toBe(204);
+    const left = (await admin.tasks.get()).data!;
+    expect(left.map((t) => t.completed)).toEqual([false]);
+    expect((await admin.tasks.delete()).status).toBe(204);
+    expect((await admin.tasks.get()).data).toEqual([]);
   });
 });
 
 describe("listing against an in-memory model", () => {
   type T = { id: number; title: string; description: string; completed: boolean; order: number; priority: string; due_at: string | null; assignee_id: number | null; tags: string[]; created_at: string };
   let tenant: Awaited<ReturnType<TestApp["signUp"]>>;
+  let typed: ReturnType<TestApp["client"]>;
   let all: T[] = [];
   let users: number[] = [];
 
   beforeAll(async () => {
     tenant = await api.signUp();
+    typed = api.client(tenant.headers);
     users = [tenant.user.id];
     for (let i = 0; i < 2; i++) {
-      const r = await api.req("POST", "/users", {
-        headers: tenant.headers,
-        body: { email: `u${i}.${crypto.randomUUID().slice(0, 8)}@t.test`, password: "a long password", first_name: faker.person.firstName(), last_name: "X" },
-      });
-      users.push(r.body.id);
+      const r = await typed.users.post({ email: `u${i}.${crypto.randomUUID().slice(0, 8)}@t.test`, password: "a long password", first_name: faker.person.firstName(), last_name: "X" });
+      users.push(r.data!.id);
     }
     faker.seed(42);
     for (let i = 0; i < 60; i++) {
@@ -125,14 +127,14 @@ describe("listing against an in-memory model", () => {
         description: faker.lorem.sentence(),
         completed: faker.datatype.boolean(),
         order: faker.number.int({ min: 0, max: 20 }),
-        priority: faker.helpers.arrayElement(["low", "normal", "high"]),
+        priority: faker.helpers.arrayElement(["low", "normal", "high"] as const),
         due_at: faker.helpers.maybe(() => faker.date.soon({ days: 30, refDate: "2030-01-01" }).toISOString()) ?? null,
         assignee_id: faker.helpers.maybe(() => faker.helpers.arrayElement(users)) ?? null,
         tags: faker.helpers.arrayElements(["home", "work", "urgent", "docs"], { min: 0, max: 2 }),
       };
-      const r = await api.req("POST", "/tasks", { headers: tenant.headers, body });
+      const r = await typed.tasks.post(body);
       expect(r.status).toBe(201);
-      all.push(r.body);
+      all.push(r.data!);
     }
   });
 
