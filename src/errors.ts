@@ -49,3 +49,10 @@ export class Unavailable extends AppError {
     super(503, code, message);
   }
 }
+
+/** If-Match named no current version of the resource: it changed since the client read it. */
+export class PreconditionFailed extends AppError {
+  constructor(what: string) {
+    super(412, "precondition_failed", `${what} has changed since the ETag in If-Match was read; fetch it again`);
+  }
+}

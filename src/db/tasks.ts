@@ -82,17 +82,31 @@ export async function insertTasks(sql: Sql, schema: string, tasks: NewTask[]): P
   return sql<Task[]>`insert into ${sql(schema)}.tasks ${sql(tasks, ...(columns as (keyof NewTask)[]))} returning ${sql.unsafe(COLUMNS)}`;
 }
 
-export async function updateTask(sql: Sql, schema: string, id: number, changes: TaskInput): Promise<Task | undefined> {
+/** Only a row at one of these versions (updated_at in ms: If-Match), when given; checked by the statement itself. */
+function atVersion(sql: Sql, versions: number[] | undefined) {
+  return versions ? sql`and floor(extract(epoch from updated_at) * 1000)::int8 = any(${versions}::int8[])` : sql``;
+}
+
+/** The changed task; undefined when there is no such task, or it is at none of `versions`. A trigger moves updated_at (sql/tenant/0002). */
+export async function updateTask(sql: Sql, schema: string, id: number, changes: TaskInput, versions?: number[]): Promise<Task | undefined> {
   const keys = WRITABLE.filter((k) => changes[k] !== undefined);
-  if (keys.length === 0) return taskById(sql, schema, id);
+  if (keys.length === 0) {
+    const task = await taskById(sql, schema, id);
+    return task && (!versions || versions.includes(task.updated_at.getTime())) ? task : undefined;
+  }
   const [row] = await sql<Task[]>`
-    update ${sql(schema)}.tasks set ${sql(changes, ...keys)}, updated_at = now()
-    where id = ${id} returning ${sql.unsafe(COLUMNS)}`;
+    update ${sql(schema)}.tasks set ${sql(changes, ...keys)}
+    where id = ${id} ${atVersion(sql, versions)} returning ${sql.unsafe(COLUMNS)}`;
   return row;
 }
 
-export async function deleteTask(sql: Sql, schema: string, id: number): Promise<boolean> {
-  return (await sql`delete from ${sql(schema)}.tasks where id = ${id}`).count > 0;
+/** False when there is no such task, or it is at none of `versions`. */
+export async function deleteTask(sql: Sql, schema: string, id: number, versions?: number[]): Promise<boolean> {
+  return (await sql`delete from ${sql(schema)}.tasks where id = ${id} ${atVersion(sql, versions)}`).count > 0;
+}
+
+export async function taskExists(sql: Sql, schema: string, id: number): Promise<boolean> {
+  return (await sql`select 1 from ${sql(schema)}.tasks where id = ${id}`).length > 0;
 }
 
 export async function clearTasks(sql: Sql, schema: string, completed?: boolean): Promise<number> {

@@ -56,11 +56,12 @@ export async function listUsers(sql: Sql, schema: string, query: UserQuery): Pro
   return paged(fetched, query, async () => (await sql<{ n: number }[]>`select count(*)::int as n from ${sql(schema)}.users ${matching(sql, query)}`)[0]!.n);
 }
 
+/** A trigger moves updated_at (sql/tenant/0002). */
 export async function updateUser(sql: Sql, schema: string, id: number, changes: UserChanges): Promise<User | undefined> {
   const keys = Object.keys(changes) as (keyof UserChanges)[];
   if (keys.length === 0) return userById(sql, schema, id);
   const [row] = await sql<User[]>`
-    update ${sql(schema)}.users set ${sql(changes, ...keys)}, updated_at = now()
+    update ${sql(schema)}.users set ${sql(changes, ...keys)}
     where id = ${id} returning ${sql.unsafe(COLUMNS)}`;
   return row;
 }

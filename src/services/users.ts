@@ -6,7 +6,7 @@ import { deleteSessions } from "../db/sessions";
 import { deleteAccount, insertAccount, renameAccount, type Tenant } from "../db/tenants";
 import { deleteUser, insertUser, lockAdmins, updateUser, userById, type User, type UserRow } from "../db/users";
 import { sha256 } from "../digest";
-import { Conflict, Forbidden, NotFound } from "../errors";
+import { Conflict, Forbidden, NotFound, PreconditionFailed } from "../errors";
 import type { NewUser, UserPatch } from "../models";
 import type { Caller, Store } from "./auth";
 import { hashPassword } from "./passwords";
@@ -27,7 +27,19 @@ export async function createUser({ db }: Store, tenant: Pick<Tenant, "id" | "sch
   return db.run(tenant.schema, (sql) => sql.begin((tx) => addUser(tx, tenant, { ...input, password_hash, role: input.role ?? "member" })));
 }
 
-export async function patchUser({ db, cache }: Store, { tenant: { schema }, user: actor, token }: Caller, id: number, patch: UserPatch): Promise<User> {
+/** Refuses (412) a change made against a version of the user that is no longer current (If-Match); call it with the row locked. */
+function checkVersion(user: User, versions: number[] | undefined) {
+  if (versions && !versions.includes(user.updated_at.getTime())) throw new PreconditionFailed(`user ${user.id}`);
+}
+
+/** `versions`: the updated_at (ms) values the caller's If-Match accepts; undefined for any. */
+export async function patchUser(
+  { db, cache }: Store,
+  { tenant: { schema }, user: actor, token }: Caller,
+  id: number,
+  patch: UserPatch,
+  versions?: number[],
+): Promise<User> {
   const self = actor.id === id;
   if (actor.role !== "admin" && (!self || patch.email !== undefined || patch.role !== undefined))
     throw new Forbidden(self ? "members may change only their own name and password" : "only admins manage other users");
@@ -44,6 +56,7 @@ export async function patchUser({ db, cache }: Store, { tenant: { schema }, user
       const admins = await lockAdmins(tx, schema);
       const before = await userById(tx, schema, id, true);
       if (!before) throw new NotFound(`user ${id}`);
+      checkVersion(before, versions);
       if (before.role === "admin" && changes.role === "member" && admins.length <= 1) throw new Conflict("the last admin cannot be demoted");
       const newEmail = changes.email !== undefined && changes.email !== before.email;
       if (newEmail && !(await renameAccount(tx, before.email, changes.email!))) throw new Conflict(`the account of ${before.email} changed meanwhile; try again`);
@@ -55,11 +68,16 @@ export async function patchUser({ db, cache }: Store, { tenant: { schema }, user
   return changed;
 }
 
-export async function removeUser({ db, cache }: Store, { tenant: { schema }, user: actor }: Caller, id: number): Promise<User> {
+export async function removeUser({ db, cache }: Store, { tenant: { schema }, user: actor }: Caller, id: number, versions?: number[]): Promise<User> {
   if (actor.role !== "admin") throw new Forbidden("only admins manage users");
   const removed = await db.run(schema, (sql) =>
     sql.begin(async (tx) => {
       const admins = await lockAdmins(tx, schema);
+      if (versions) {
+        const current = await userById(tx, schema, id, true);
+        if (!current) throw new NotFound(`user ${id}`);
+        checkVersion(current, versions);
+      }
       if (admins.includes(id) && admins.length <= 1) throw new Conflict("the last admin cannot be removed");
       const user = await deleteUser(tx, schema, id);
       if (!user) throw new NotFound(`user ${id}`);

@@ -90,7 +90,7 @@ describe("tenant verbs", () => {
 describe("migrate verbs", () => {
   test("status --all --json lists every tenant with its revision, the head and what is pending", async () => {
     const [atHead, behind] = [await tenant(), await tenant()];
-    await revertTenant(sql, source.tenant, behind);
+    await revertTenant(sql, source.tenant, behind, { steps: source.tenant.length });
     const r = await cli(["migrate", "status", "--all", "--json"]);
     expect(r.code).toBe(0);
     const report = JSON.parse(r.stdout);
@@ -102,7 +102,7 @@ describe("migrate verbs", () => {
 
   test("8 concurrent `migrate up --all` apply each tenant file exactly once per schema and all exit 0", async () => {
     const schemas = [await tenant(), await tenant(), await tenant()];
-    for (const s of schemas) await revertTenant(sql, source.tenant, s);
+    for (const s of schemas) await revertTenant(sql, source.tenant, s, { steps: source.tenant.length });
     const runs = await Promise.all(Array.from({ length: 8 }, () => cli(["migrate", "up", "--all", "--json"])));
     expect(runs.map((r) => r.code)).toEqual(Array(8).fill(0));
     for (const s of schemas) {
@@ -123,7 +123,7 @@ describe("migrate verbs", () => {
 
   test("a dry run shows the files and their SQL and changes nothing", async () => {
     const schema = await tenant();
-    await revertTenant(sql, source.tenant, schema);
+    await revertTenant(sql, source.tenant, schema, { steps: source.tenant.length });
     const r = await cli(["migrate", "up", "--tenant", schema, "--dry-run"]);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(`would apply ${source.tenant[0]!.file}`);

@@ -28,7 +28,7 @@ describe("Todo-Backend conventions", () => {
     expect(patched.data).toMatchObject({ title: "walk the dog", completed: true, order: 3, priority: "normal" });
     const renamed = await task.patch({ title: "walk the cat" });
     expect(renamed.data).toMatchObject({ title: "walk the cat", completed: true, order: 3, priority: "normal" });
-    expect(new Date(renamed.data!.updated_at).getTime()).toBeGreaterThanOrEqual(new Date(updated_at).getTime());
+    expect(new Date(renamed.data!.updated_at).getTime()).toBeGreaterThan(new Date(updated_at).getTime());
 
     expect((await task.get()).data).toEqual(renamed.data!);
     expect((await task.delete()).status).toBe(204);
@@ -82,6 +82,113 @@ describe("Todo-Backend conventions", () => {
     expect(problemOf(r)!.details).toEqual([{ path: "/assignee_id" }]);
     const foreign = await api.client(other.headers).tasks.post({ title: "y", assignee_id: 424242 });
     expect(foreign.status).toBe(422);
+  });
+});
+
+describe("conditional requests", () => {
+  const etagOf = (r: { response: Response }) => r.response.headers.get("etag")!;
+
+  test("GET /tasks/:id: a strong ETag; If-None-Match with it → 304 and no body; after a change, 200 and a new ETag", async () => {
+    const created = await client.tasks.post({ title: "poll me" });
+    const etag = etagOf(created);
+    expect(etag).toMatch(/^"[^"]+"$/);
+    const task = client.tasks({ id: created.data!.id });
+    const first = await task.get();
+    expect(etagOf(first)).toBe(etag);
+
+    for (const match of [etag, `W/${etag}`, `"nope", ${etag}`, "*"]) {
+      const r = await task.get({ headers: { "if-none-match": match } });
+      expect({ match, status: r.status }).toEqual({ match, status: 304 });
+      expect(String(r.error!.value)).toBe(""); // what Eden read from the body
+      expect(r.response.headers.get("content-type")).toBeNull();
+      expect(etagOf(r)).toBe(etag);
+    }
+    expect((await task.get({ headers: { "if-none-match": '"nope"' } })).status).toBe(200);
+
+    const changed = await task.patch({ completed: true });
+    expect(etagOf(changed)).not.toBe(etag);
+    const fresh = await task.get({ headers: { "if-none-match": etag } });
+    expect(fresh.status).toBe(200);
+    expect(fresh.data!.completed).toBe(true);
+    expect(etagOf(fresh)).toBe(etagOf(changed));
+  });
+
+  test("GET /tasks: the page's ETag → 304 while nothing on it changes; a create, change or delete gives a new one", async () => {
+    const team = await api.signUp();
+    const tasks = api.client(team.headers).tasks;
+    const empty = await tasks.get();
+    // Two tenants' empty lists are not the same resource: their tags differ.
+    expect(etagOf(empty)).not.toBe(etagOf(await client.tasks.get({ query: { q: "no such task anywhere" } })));
+    const seen = new Set([etagOf(empty)]);
+    const { data } = await tasks.post({ title: "one" });
+    const steps = [() => tasks({ id: data!.id }).patch({ title: "one, renamed" }), () => tasks.post({ title: "two" }), () => tasks({ id: data!.id }).delete()];
+    let current = etagOf(await tasks.get());
+    for (const step of [undefined, ...steps]) {
+      if (step) {
+        await step();
+        const previous = current;
+        const list = await tasks.get({ headers: { "if-none-match": previous } });
+        expect(list.status).toBe(200);
+        current = etagOf(list);
+      }
+      expect(seen.has(current)).toBe(false);
+      seen.add(current);
+      const again = await tasks.get({ headers: { "if-none-match": current } });
+      expect(again.status).toBe(304);
+      expect(String(again.error!.value)).toBe("");
+    }
+    // A page of the list is its own resource.
+    expect(etagOf(await tasks.get({ query: { limit: 1, offset: 1 } }))).not.toBe(current);
+  });
+
+  test("If-Match: a stale ETag → 412 and the task unchanged; the current one → the change and its new ETag", async () => {
+    const created = await client.tasks.post({ title: "shared", order: 1 });
+    const task = client.tasks({ id: created.data!.id });
+    const read = etagOf(created);
+    const mine = await task.patch({ order: 2 }, { headers: { "if-match": read } });
+    expect(mine.status).toBe(200);
+    const current = etagOf(mine);
+    expect(current).not.toBe(read);
+
+    const theirs = await task.patch({ title: "overwritten" }, { headers: { "if-match": read } });
+    expect(theirs.status).toBe(412);
+    expect(problemOf(theirs)!.code).toBe("precondition_failed");
+    expect((await task.patch({}, { headers: { "if-match": read } })).status).toBe(412);
+    expect((await task.delete(undefined, { headers: { "if-match": read } })).status).toBe(412);
+    // Strong comparison: a weak tag never matches; nor does another task's tag.
+    expect((await task.patch({ title: "weak" }, { headers: { "if-match": `W/${current}` } })).status).toBe(412);
+    const other = await client.tasks.post({ title: "other" });
+    expect((await task.patch({ title: "theirs" }, { headers: { "if-match": etagOf(other) } })).status).toBe(412);
+    const after = await task.get();
+    expect(after.data).toMatchObject({ title: "shared", order: 2 });
+    expect(etagOf(after)).toBe(current);
+
+    expect((await task.patch({ title: "any version" }, { headers: { "if-match": "*" } })).status).toBe(200);
+    const latest = etagOf(await task.get());
+    expect((await task.delete(undefined, { headers: { "if-match": `"stale", ${latest}` } })).status).toBe(204);
+    expect((await task.patch({ title: "gone" }, { headers: { "if-match": latest } })).status).toBe(404);
+  });
+
+  test("two writes made with the same ETag: one wins, the other gets 412", async () => {
+    const created = await client.tasks.post({ title: "race" });
+    const task = client.tasks({ id: created.data!.id });
+    const statuses = await Promise.all(["a", "b"].map((title) => task.patch({ title }, { headers: { "if-match": etagOf(created) } }).then((r) => r.status)));
+    expect(statuses.sort()).toEqual([200, 412]);
+  });
+
+  test("every change gives a new ETag, also several in one millisecond and those a foreign key makes", async () => {
+    const created = await client.tasks.post({ title: "busy", assignee_id: owner.user.id });
+    const task = client.tasks({ id: created.data!.id });
+    const tags = [etagOf(created)];
+    for (let i = 0; i < 5; i++) tags.push(etagOf(await task.patch({ order: i })));
+    expect(new Set(tags).size).toBe(tags.length);
+
+    const member = await client.users.post({ email: `gone.${crypto.randomUUID().slice(0, 8)}@t.test`, password: "member password", first_name: "G", last_name: "One" });
+    const assigned = await task.patch({ assignee_id: member.data!.id });
+    expect((await client.users({ id: member.data!.id }).delete()).status).toBe(204);
+    const after = await task.get({ headers: { "if-none-match": etagOf(assigned) } });
+    expect(after.status).toBe(200);
+    expect(after.data!.assignee_id).toBeNull();
   });
 });
 

@@ -101,3 +101,26 @@ describe("accounts", () => {
     expect((await api.req("GET", "/users/999999", { headers: team.headers })).status).toBe(404);
   });
 });
+
+describe("conditional requests", () => {
+  test("a user's ETag: If-None-Match → 304; a stale If-Match → 412 and nothing changes; the list's ETag follows its rows", async () => {
+    const team = await api.signUp();
+    const member = await addMember(team);
+    const path = `/users/${member.id}`;
+    const read = await api.req("GET", path, { headers: team.headers });
+    const etag = read.headers.get("etag")!;
+    expect(await api.req("GET", path, { headers: { ...team.headers, "if-none-match": etag } })).toMatchObject({ status: 304, body: undefined });
+    const list = (await api.req("GET", "/users", { headers: team.headers })).headers.get("etag")!;
+    expect((await api.req("GET", "/users", { headers: { ...team.headers, "if-none-match": list } })).status).toBe(304);
+
+    const renamed = await api.req("PATCH", path, { headers: { ...team.headers, "if-match": etag }, body: { first_name: "Renamed" } });
+    expect(renamed.status).toBe(200);
+    expect(renamed.headers.get("etag")).not.toBe(etag);
+    const stale = await api.req("PATCH", path, { headers: { ...team.headers, "if-match": etag }, body: { first_name: "Lost" } });
+    expect(stale).toMatchObject({ status: 412, body: { error: { code: "precondition_failed" } } });
+    expect((await api.req("DELETE", path, { headers: { ...team.headers, "if-match": etag } })).status).toBe(412);
+    expect((await api.req("GET", path, { headers: team.headers })).body.first_name).toBe("Renamed");
+    expect((await api.req("GET", "/users", { headers: { ...team.headers, "if-none-match": list } })).status).toBe(200);
+    expect((await api.req("DELETE", path, { headers: { ...team.headers, "if-match": renamed.headers.get("etag")! } })).status).toBe(204);
+  });
+});
