@@ -7,6 +7,7 @@ import { TASK_SORTS, clearTasks, deleteTask, insertTasks, listTasks, taskById, t
 import { Forbidden, NotFound, PreconditionFailed } from "../errors";
 import { oneOf } from "../models";
 import { IfMatch, IfNoneMatch, acceptedVersions, notModified, pageTag, rowTag, withETag } from "./conditional";
+import { IdempotencyKey, fingerprint, idempotent, parseKey, send, type Reply } from "./idempotency";
 import { errorResponses } from "./errors";
 import { guards } from "./guards";
 import { IdParams, PageQuery, origin, page, pageHeaders, rowId, sortParam, sorting } from "./params";
@@ -98,19 +99,29 @@ export const taskRoutes = (deps: Deps) => {
     )
     .post(
       "/",
-      async ({ tenant, user, body, request, set }) => {
-        const [task] = await db.run(tenant.schema, insertTasks, [{ ...body, created_by: user.id }]);
-        const created = present(origin(request), task!);
-        set.status = 201;
-        set.headers.location = created.url;
-        set.headers.etag = rowTag(tenant.id, task!);
-        return created;
+      async ({ tenant, user, body, headers, request, set }) => {
+        const key = parseKey(headers["idempotency-key"]);
+        const base = origin(request);
+        const create = async (sql: Sql): Promise<Reply<ReturnType<typeof present>>> => {
+          const [task] = await insertTasks(sql, tenant.schema, [{ ...body, created_by: user.id }]);
+          const created = present(base, task!);
+          return { status: 201, location: created.url, etag: rowTag(tenant.id, task!), body: created };
+        };
+        const reply = key
+          ? await idempotent(deps, tenant.schema, { user: user.id, key, fingerprint: fingerprint("POST", "/tasks", body) }, create)
+          : await db.run(tenant.schema, create);
+        return send(set, reply);
       },
       {
         auth: true,
         body: TaskCreate,
+        headers: IdempotencyKey,
         parse: "json",
-        detail: { summary: "Create a task", responses: { ...errors(), 201: withETag("The task, also at Location") } },
+        detail: {
+          summary: "Create a task",
+          description: "With an Idempotency-Key, a retry with the same key and body within 24 hours gets the first response again and creates nothing.",
+          responses: { ...errors(409), 201: withETag("The task, also at Location") },
+        },
       },
     )
     .delete(

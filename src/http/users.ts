@@ -3,9 +3,11 @@ import { Elysia, t } from "elysia";
 import type { Deps } from "../app";
 import { USER_SORTS, listUsers, userById, type User } from "../db/users";
 import { NotFound } from "../errors";
-import { createUser, patchUser, removeUser } from "../services/users";
+import type { Sql } from "../db/client";
+import { addUser, newUserRow, patchUser, removeUser } from "../services/users";
 import { IfMatch, IfNoneMatch, acceptedVersions, notModified, pageTag, rowTag, withETag } from "./conditional";
 import { errorResponses } from "./errors";
+import { IdempotencyKey, fingerprint, idempotent, parseKey, send, type Reply } from "./idempotency";
 import { guards } from "./guards";
 import { NewUser, Role, UserPatch } from "../models";
 import { IdParams, PageQuery, origin, page, pageHeaders, rowId, sortParam, sorting } from "./params";
@@ -75,13 +77,35 @@ export const userRoutes = (deps: Deps) => {
     )
     .post(
       "/",
-      async ({ tenant, body, set }) => {
-        const user = await createUser(deps, tenant, body);
-        set.status = 201;
-        set.headers.etag = rowTag(tenant.id, user);
-        return presentUser(user);
+      async ({ tenant, user, body, headers, set }) => {
+        const key = parseKey(headers["idempotency-key"]);
+        const row = await newUserRow(body);
+        const create = async (tx: Sql): Promise<Reply<ReturnType<typeof presentUser>>> => {
+          const created = await addUser(tx, tenant, row);
+          return { status: 201, etag: rowTag(tenant.id, created), body: presentUser(created) };
+        };
+        const { password, ...fields } = body;
+        const reply = key
+          ? await idempotent(
+              deps,
+              tenant.schema,
+              { user: user.id, key, fingerprint: fingerprint("POST", "/users", fields), password: { plain: password, hash: row.password_hash } },
+              create,
+            )
+          : await db.run(tenant.schema, (sql) => sql.begin(create));
+        return send(set, reply);
       },
-      { admin: true, body: NewUser, parse: "json", detail: { summary: "Create a user (admin)", responses: { ...errors(), 201: withETag("The user") } } },
+      {
+        admin: true,
+        body: NewUser,
+        headers: IdempotencyKey,
+        parse: "json",
+        detail: {
+          summary: "Create a user (admin)",
+          description: "With an Idempotency-Key, a retry with the same key and body within 24 hours gets the first response again and creates nothing.",
+          responses: { ...errors(), 201: withETag("The user") },
+        },
+      },
     )
     .patch(
       "/:id",

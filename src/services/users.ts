@@ -22,9 +22,9 @@ export async function addUser(tx: Sql, tenant: Pick<Tenant, "id" | "schema">, us
   return insertUser(tx, tenant.schema, { ...user, email, first_name: user.first_name.trim(), last_name: user.last_name.trim() });
 }
 
-export async function createUser({ db }: Store, tenant: Pick<Tenant, "id" | "schema">, input: NewUser): Promise<User> {
-  const password_hash = await hashPassword(input.password);
-  return db.run(tenant.schema, (sql) => sql.begin((tx) => addUser(tx, tenant, { ...input, password_hash, role: input.role ?? "member" })));
+/** A new user's row: the password hashed (argon2 is slow on purpose: do it before any transaction), the role defaulted. */
+export async function newUserRow({ password, role, ...names }: NewUser): Promise<UserRow> {
+  return { ...names, password_hash: await hashPassword(password), role: role ?? "member" };
 }
 
 /** Refuses (412) a change made against a version of the user that is no longer current (If-Match); call it with the row locked. */

@@ -3,6 +3,7 @@
 // computation over faker-generated data. Deliberately malformed requests go through `req`.
 import { faker } from "@faker-js/faker";
 import { beforeAll, describe, expect, test } from "bun:test";
+import { claimKey } from "../../src/db/idempotency";
 import { problemOf, testApp, type TestApp } from "../support/http";
 
 const api = await testApp();
@@ -189,6 +190,108 @@ describe("conditional requests", () => {
     const after = await task.get({ headers: { "if-none-match": etagOf(assigned) } });
     expect(after.status).toBe(200);
     expect(after.data!.assignee_id).toBeNull();
+  });
+});
+
+describe("Idempotency-Key", () => {
+  const count = async (schema: string) => (await api.sql`select count(*)::int as n from ${api.sql(schema)}.tasks`)[0].n as number;
+  const newKey = () => crypto.randomUUID();
+  const reply = (r: { status: number; data: unknown; response: Response }) => ({
+    status: r.status,
+    location: r.response.headers.get("location"),
+    etag: r.response.headers.get("etag"),
+    body: r.data,
+  });
+
+  test("two POSTs with one key → one task and the same response (status, Location, ETag, body); without a key, two", async () => {
+    const team = await api.signUp();
+    const tasks = api.client(team.headers).tasks;
+    const key = newKey();
+    const first = await tasks.post({ title: "pay the invoice", tags: ["money"] }, { headers: { "idempotency-key": key } });
+    expect(first.status).toBe(201);
+    // The draft writes the key as a quoted string; the bare form is the same key.
+    const again = await tasks.post({ title: "pay the invoice", tags: ["money"] }, { headers: { "idempotency-key": `"${key}"` } });
+    expect(reply(again)).toEqual(reply(first));
+    expect(await count(team.schema)).toBe(1);
+    // The same body in another key order is the same request.
+    const reordered = await api.req("POST", "/tasks", { headers: { ...team.headers, "idempotency-key": key }, raw: '{"tags":["money"],"title":"pay the invoice"}' });
+    expect(reordered.body).toEqual(first.data!);
+
+    await tasks.post({ title: "no key" });
+    await tasks.post({ title: "no key" });
+    expect(await count(team.schema)).toBe(3);
+  });
+
+  test("the same key with another body, or on another route → 422, nothing created", async () => {
+    const team = await api.signUp();
+    const client = api.client(team.headers);
+    const key = newKey();
+    expect((await client.tasks.post({ title: "one" }, { headers: { "idempotency-key": key } })).status).toBe(201);
+    const other = await client.tasks.post({ title: "two" }, { headers: { "idempotency-key": key } });
+    expect(other.status).toBe(422);
+    expect(problemOf(other)!.code).toBe("idempotency_key_reused");
+    const elsewhere = await client.users.post(
+      { email: `k.${crypto.randomUUID().slice(0, 8)}@t.test`, password: "some password", first_name: "K", last_name: "K" },
+      { headers: { "idempotency-key": key } },
+    );
+    expect(elsewhere.status).toBe(422);
+    expect(await count(team.schema)).toBe(1);
+    expect((await client.users.get()).data).toHaveLength(1);
+  });
+
+  test("while the first request holds the key → 409; once it is done, the request runs", async () => {
+    const team = await api.signUp();
+    const tasks = api.client(team.headers).tasks;
+    const key = newKey();
+    // Another transaction holds the key's claim, as a request still in flight would.
+    const blocked = await api.sql.begin(async (tx) => {
+      expect(await claimKey(tx, team.schema, team.user.id, key)).toBe(true);
+      return tasks.post({ title: "slow" }, { headers: { "idempotency-key": key } });
+    });
+    expect(blocked.status).toBe(409);
+    expect(problemOf(blocked)!.code).toBe("idempotency_key_in_use");
+    expect(await count(team.schema)).toBe(0);
+    expect((await tasks.post({ title: "slow" }, { headers: { "idempotency-key": key } })).status).toBe(201);
+  });
+
+  test("the same key sent five times at once: one task; every answer is that 201 or a 409", async () => {
+    const team = await api.signUp();
+    const tasks = api.client(team.headers).tasks;
+    const key = newKey();
+    const replies = await Promise.all(Array.from({ length: 5 }, () => tasks.post({ title: "at once" }, { headers: { "idempotency-key": key } })));
+    expect(await count(team.schema)).toBe(1);
+    const created = replies.filter((r) => r.status === 201);
+    expect(created.length).toBeGreaterThanOrEqual(1);
+    for (const r of created) expect(reply(r)).toEqual(reply(created[0]!));
+    expect(replies.every((r) => r.status === 201 || r.status === 409)).toBe(true);
+  });
+
+  test("keys are per user; after 24 hours a key is free again, and expired keys are pruned by later writes", async () => {
+    const team = await api.signUp();
+    const admin = api.client(team.headers);
+    const member = { email: `m.${crypto.randomUUID().slice(0, 8)}@t.test`, password: "member password", first_name: "M", last_name: "M" };
+    await admin.users.post(member);
+    const login = await api.client().auth.login.post({ email: member.email, password: member.password });
+    const asMember = api.client({ tenant: team.schema, authorization: `Bearer ${login.data!.token}` });
+    const key = newKey();
+    const mine = await admin.tasks.post({ title: "mine" }, { headers: { "idempotency-key": key } });
+    const theirs = await asMember.tasks.post({ title: "mine" }, { headers: { "idempotency-key": key } });
+    expect(theirs.status).toBe(201);
+    expect(theirs.data!.id).not.toBe(mine.data!.id);
+
+    const keys = api.sql`${api.sql(team.schema)}.idempotency_keys`;
+    for (let i = 0; i < 3; i++) await admin.tasks.post({ title: `old ${i}` }, { headers: { "idempotency-key": newKey() } });
+    await api.sql`update ${keys} set created_at = now() - interval '25 hours'`;
+    const fresh = await admin.tasks.post({ title: "mine" }, { headers: { "idempotency-key": key } });
+    expect(fresh.status).toBe(201);
+    expect(fresh.data!.id).not.toBe(mine.data!.id);
+    // That write pruned every expired key (up to 16 a write) and stored its own.
+    expect((await api.sql`select count(*)::int as n from ${keys}`)[0].n).toBe(1);
+  });
+
+  test("a malformed key is a 400", async () => {
+    for (const key of ["", "x".repeat(256), "caf\u00e9", '"unterminated'])
+      expect({ key, status: (await api.req("POST", "/tasks", { headers: { ...owner.headers, "idempotency-key": key }, body: { title: "x" } })).status }).toEqual({ key, status: 400 });
   });
 });
 

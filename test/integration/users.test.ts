@@ -124,3 +124,23 @@ describe("conditional requests", () => {
     expect((await api.req("DELETE", path, { headers: { ...team.headers, "if-match": renamed.headers.get("etag")! } })).status).toBe(204);
   });
 });
+
+describe("Idempotency-Key", () => {
+  test("POST /users retried with its key: the first 201 again, one user; another password under that key → 422", async () => {
+    const team = await api.signUp();
+    const headers = { ...team.headers, "idempotency-key": crypto.randomUUID() };
+    const body = { email: `k.${crypto.randomUUID().slice(0, 8)}@team.test`, password: "a member password", first_name: "Kay", last_name: "Tee" };
+    const first = await api.req("POST", "/users", { headers, body });
+    expect(first.status).toBe(201);
+    const again = await api.req("POST", "/users", { headers, body });
+    expect({ status: again.status, etag: again.headers.get("etag"), body: again.body }).toEqual({ status: 201, etag: first.headers.get("etag"), body: first.body });
+    noSecrets(again.body);
+    const other = await api.req("POST", "/users", { headers, body: { ...body, password: "another password" } });
+    expect(other).toMatchObject({ status: 422, body: { error: { code: "idempotency_key_reused" } } });
+    expect((await api.req("GET", "/users", { headers: team.headers })).body).toHaveLength(2);
+    // Nothing derived from the password but its argon2 hash is kept with the key.
+    const [stored] = await api.sql`select secret, body from ${api.sql(team.schema)}.idempotency_keys`;
+    expect(stored.secret).toStartWith("$argon2id$");
+    expect(stored.body).not.toContain("password");
+  });
+});
