@@ -71,3 +71,10 @@ export class QuotaExceeded extends AppError {
     super(403, "quota_exceeded", `this tenant has reached its quota of ${limit} ${what}`, { quota: `TENANT_MAX_${what.toUpperCase()}`, limit });
   }
 }
+
+/** If-Match named no current version of the resource: it changed since the client read it. */
+export class PreconditionFailed extends AppError {
+  constructor(what: string) {
+    super(412, "precondition_failed", `${what} has changed since the ETag in If-Match was read; fetch it again`);
+  }
+}

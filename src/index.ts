@@ -5,6 +5,7 @@ import { loadConfig } from "./config";
 import { serve } from "./server";
 
 export { createApp };
+export type { App } from "./app";
 
 if (import.meta.main) {
   const [command] = process.argv.slice(2);

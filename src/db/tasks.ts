@@ -2,6 +2,7 @@
 import type { SQL } from "bun";
 import type { Sql } from "./client";
 import { escapeLike, paged } from "./lists";
+import { NEXT_VERSION } from "./versions";
 
 type Priority = "low" | "normal" | "high";
 export type Task = {
@@ -17,6 +18,8 @@ export type Task = {
   created_by: number | null;
   created_at: Date;
   updated_at: Date;
+  /** Moves on with every change (versions.ts): the ETag's. */
+  version: number;
 };
 /** What a client may write; dates as ISO 8601 text. */
 type TaskInput = Partial<Pick<Task, "title" | "completed" | "order" | "description" | "priority" | "assignee_id" | "tags"> & { due_at: string | null }>;
@@ -35,7 +38,7 @@ export type TaskQuery = {
   offset: number;
 };
 
-const COLUMNS = `id, title, completed, "order", description, priority, due_at, assignee_id, tags, created_by, created_at, updated_at`;
+const COLUMNS = `id, title, completed, "order", description, priority, due_at, assignee_id, tags, created_by, created_at, updated_at, version`;
 const WRITABLE = ["title", "completed", "order", "description", "priority", "due_at", "assignee_id", "tags"] as const;
 
 /** The filters present, as fragments joined by the client; none at all for the plain list (the hot path). */
@@ -100,17 +103,42 @@ export async function insertTasks(sql: Sql, schema: string, tasks: NewTask[], ma
   return rows.length ? rows : undefined;
 }
 
-export async function updateTask(sql: Sql, schema: string, id: number, changes: TaskInput): Promise<Task | undefined> {
+/** Only a row at one of these versions (If-Match), when given; checked by the statement itself. */
+function atVersion(sql: Sql, versions: number[] | undefined) {
+  return versions ? sql`and version = any(${versions}::int[])` : sql``;
+}
+
+/** The changed task, at its next version; undefined when there is no such task, or it is at none of `versions`. */
+export async function updateTask(sql: Sql, schema: string, id: number, changes: TaskInput, versions?: number[]): Promise<Task | undefined> {
   const keys = WRITABLE.filter((k) => changes[k] !== undefined);
-  if (keys.length === 0) return taskById(sql, schema, id);
+  if (keys.length === 0) {
+    const task = await taskById(sql, schema, id);
+    return task && (!versions || versions.includes(task.version)) ? task : undefined;
+  }
   const [row] = await sql<Task[]>`
-    update ${sql(schema)}.tasks set ${sql(changes, ...keys)}, updated_at = now()
-    where id = ${id} returning ${sql.unsafe(COLUMNS)}`;
+    update ${sql(schema)}.tasks set ${sql(changes, ...keys)}, ${sql.unsafe(NEXT_VERSION)}
+    where id = ${id} ${atVersion(sql, versions)} returning ${sql.unsafe(COLUMNS)}`;
   return row;
 }
 
-export async function deleteTask(sql: Sql, schema: string, id: number): Promise<boolean> {
-  return (await deleteCounted(sql, schema, sql`where id = ${id}`)) > 0;
+/**
+ * Unassigns a user's tasks and clears them as their creator, each at its next version: what the
+ * foreign keys' ON DELETE SET NULL would do, without leaving those tasks at a version they no longer are.
+ */
+export async function releaseTasks(sql: Sql, schema: string, userId: number) {
+  await sql`
+    update ${sql(schema)}.tasks
+    set assignee_id = nullif(assignee_id, ${userId}), created_by = nullif(created_by, ${userId}), ${sql.unsafe(NEXT_VERSION)}
+    where assignee_id = ${userId} or created_by = ${userId}`;
+}
+
+/** False when there is no such task, or it is at none of `versions`. */
+export async function deleteTask(sql: Sql, schema: string, id: number, versions?: number[]): Promise<boolean> {
+  return (await deleteCounted(sql, schema, sql`where id = ${id} ${atVersion(sql, versions)}`)) > 0;
+}
+
+export async function taskExists(sql: Sql, schema: string, id: number): Promise<boolean> {
+  return (await sql`select 1 from ${sql(schema)}.tasks where id = ${id}`).length > 0;
 }
 
 export function clearTasks(sql: Sql, schema: string, completed?: boolean): Promise<number> {

@@ -2,6 +2,7 @@
 // the schema was validated before it got here. No statement returns the password hash but `credentials`.
 import type { Sql } from "./client";
 import { escapeLike, paged } from "./lists";
+import { NEXT_VERSION } from "./versions";
 
 export type Role = "admin" | "member";
 export type User = {
@@ -12,6 +13,8 @@ export type User = {
   role: Role;
   created_at: Date;
   updated_at: Date;
+  /** Moves on with every change (versions.ts): the ETag's. */
+  version: number;
 };
 /** A user as stored: what is inserted, and (partly) what an update changes. */
 export type UserRow = Pick<User, "email" | "first_name" | "last_name" | "role"> & { password_hash: string };
@@ -20,7 +23,7 @@ type UserChanges = Partial<UserRow>;
 export const USER_SORTS = ["email", "first_name", "last_name", "role", "created_at"] as const;
 export type UserQuery = { q?: string; role?: Role; sort: (typeof USER_SORTS)[number]; desc: boolean; limit: number; offset: number };
 
-const COLUMNS = "id, email, first_name, last_name, role, created_at, updated_at";
+const COLUMNS = "id, email, first_name, last_name, role, created_at, updated_at, version";
 
 /**
  * Inserts the user and counts it in the tenant's `counts` row, in one statement: undefined (and
@@ -63,11 +66,12 @@ export async function listUsers(sql: Sql, schema: string, query: UserQuery): Pro
   return paged(fetched, query, async () => (await sql<{ n: number }[]>`select count(*)::int as n from ${sql(schema)}.users ${matching(sql, query)}`)[0]!.n);
 }
 
+/** The changed user, at its next version. */
 export async function updateUser(sql: Sql, schema: string, id: number, changes: UserChanges): Promise<User | undefined> {
   const keys = Object.keys(changes) as (keyof UserChanges)[];
   if (keys.length === 0) return userById(sql, schema, id);
   const [row] = await sql<User[]>`
-    update ${sql(schema)}.users set ${sql(changes, ...keys)}, updated_at = now()
+    update ${sql(schema)}.users set ${sql(changes, ...keys)}, ${sql.unsafe(NEXT_VERSION)}
     where id = ${id} returning ${sql.unsafe(COLUMNS)}`;
   return row;
 }

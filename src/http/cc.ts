@@ -14,6 +14,7 @@ import { STRATEGIES, rebalanceProgress, withNodes } from "../services/placement"
 import { getTenant } from "../services/tenants";
 import { errorResponses } from "./errors";
 import { pathStart } from "./params";
+import { presentUser } from "./users";
 import { NewTenant, oneOf } from "../models";
 
 const SchemaParams = t.Object({ schema: t.String({ description: "the tenant's schema name" }) });
@@ -37,7 +38,7 @@ export const ccRoutes = (deps: Deps) => {
         async ({ body: { admin, ...tenant }, set }) => {
           const created = await ops.createTenant(local, tenant, admin);
           set.status = 201;
-          return { ...withStatus(created.tenant, local), ...(created.user && { admin: created.user }) };
+          return { ...withStatus(created.tenant, local), ...(created.user && { admin: presentUser(created.user) }) };
         },
         { body: NewTenant, parse: "json", detail: { summary: "Create a tenant (schema migrated to head), optionally with its first admin" } },
       )

@@ -2,9 +2,12 @@
 // partial PATCH, CORS) so existing Todo-Backend clients work with the tenant and bearer headers set.
 import { Elysia, t } from "elysia";
 import type { Deps } from "../app";
-import { TASK_SORTS, clearTasks, deleteTask, insertTasks, listTasks, taskById, updateTask, type Task } from "../db/tasks";
-import { Forbidden, NotFound, QuotaExceeded } from "../errors";
+import type { Sql } from "../db/client";
+import { TASK_SORTS, clearTasks, deleteTask, insertTasks, listTasks, taskById, taskExists, updateTask, type Task } from "../db/tasks";
+import { Forbidden, NotFound, PreconditionFailed, QuotaExceeded } from "../errors";
 import { DateTime, oneOf } from "../models";
+import { IfMatch, IfNoneMatch, acceptedVersions, notModified, pageTag, rowTag, withETag } from "./conditional";
+import { IdempotencyKey, fingerprint, idempotent, parseKey, send, type Reply } from "./idempotency";
 import { errorResponses } from "./errors";
 import { guards } from "./guards";
 import { IdParams, PageQuery, origin, page, pageHeaders, rowId, sortParam, sorting } from "./params";
@@ -57,33 +60,71 @@ function present(base: string, task: Task) {
   };
 }
 
+/** Why a conditional write found no row: 412 when the task is there at another version, else 404. */
+async function miss(sql: Sql, schema: string, id: number, versions: number[] | undefined): Promise<never> {
+  if (versions && (await taskExists(sql, schema, id))) throw new PreconditionFailed(`task ${id}`);
+  throw new NotFound(`task ${id}`);
+}
+
+const errors = (...statuses: number[]) => errorResponses(400, 401, 403, 404, 413, 422, 429, 503, ...statuses);
+const notModifiedResponse = { $ref: "#/components/responses/304" };
+
 export const taskRoutes = (deps: Deps) => {
   const { db, config } = deps;
   const maxTasks = config.quotas.tasks;
-  return new Elysia({ prefix: "/tasks", detail: { tags: ["tasks"], security: [{ tenant: [], bearer: [] }], responses: errorResponses(400, 401, 403, 404, 413, 422, 429) } })
+  // Each route lists its own responses: Elysia merges a route's detail into the group's object in place.
+  return new Elysia({ prefix: "/tasks", detail: { tags: ["tasks"], security: [{ tenant: [], bearer: [] }] } })
     .use(guards(deps))
     .get(
       "/",
-      async ({ tenant, query, request, set }) => {
+      async ({ tenant, query, headers, request, set, status }) => {
         const { limit, offset } = page(query);
         const { rows, total } = await db.run(tenant.schema, listTasks, { ...query, ...sorting(query.sort, "order"), limit, offset });
         const base = origin(request);
+        const etag = pageTag(tenant.id, total, rows, base);
+        set.headers.etag = etag;
+        set.headers["cache-control"] = "no-cache";
+        if (notModified(headers["if-none-match"], etag)) return status(304, undefined);
         Object.assign(set.headers, pageHeaders(request.url, base, total, limit, offset));
         return rows.map((task) => present(base, task));
       },
-      { auth: true, query: TaskQuery, detail: { summary: "List tasks (total in X-Total-Count, pages in Link)" } },
+      {
+        auth: true,
+        query: TaskQuery,
+        headers: IfNoneMatch,
+        detail: {
+          summary: "List tasks (total in X-Total-Count, pages in Link)",
+          responses: { ...errors(), 200: withETag("The page of tasks; the ETag changes whenever the page, or the total, does"), 304: notModifiedResponse },
+        },
+      },
     )
     .post(
       "/",
-      async ({ tenant, user, body, request, set }) => {
-        const inserted = await db.run(tenant.schema, insertTasks, [{ ...body, created_by: user.id }], maxTasks);
-        if (!inserted) throw new QuotaExceeded("tasks", maxTasks!);
-        const created = present(origin(request), inserted[0]!);
-        set.status = 201;
-        set.headers.location = created.url;
-        return created;
+      async ({ tenant, user, body, headers, request, set }) => {
+        const key = parseKey(headers["idempotency-key"]);
+        const base = origin(request);
+        const create = async (sql: Sql): Promise<Reply<ReturnType<typeof present>>> => {
+          const [task] = (await insertTasks(sql, tenant.schema, [{ ...body, created_by: user.id }], maxTasks)) ?? [];
+          if (!task) throw new QuotaExceeded("tasks", maxTasks!);
+          const created = present(base, task);
+          return { status: 201, location: created.url, etag: rowTag(tenant.id, task), body: created };
+        };
+        const reply = key
+          ? await idempotent(deps, tenant.schema, { user: user.id, key, fingerprint: fingerprint("POST", "/tasks", body) }, create)
+          : await db.run(tenant.schema, create);
+        return send(set, reply);
       },
-      { auth: true, body: TaskCreate, parse: "json", detail: { summary: "Create a task (at most TENANT_MAX_TASKS per tenant)" } },
+      {
+        auth: true,
+        body: TaskCreate,
+        headers: IdempotencyKey,
+        parse: "json",
+        detail: {
+          summary: "Create a task (at most TENANT_MAX_TASKS per tenant)",
+          description: "With an Idempotency-Key, a retry with the same key and body within 24 hours gets the first response again and creates nothing.",
+          responses: { ...errors(409), 201: withETag("The task, also at Location") },
+        },
+      },
     )
     .delete(
       "/",
@@ -95,33 +136,53 @@ export const taskRoutes = (deps: Deps) => {
       {
         auth: true,
         query: t.Object({ completed: t.Optional(t.Boolean()) }, { additionalProperties: false }),
-        detail: { summary: "Clear all tasks (admin), or only the completed ones (?completed=true)" },
+        detail: { summary: "Clear all tasks (admin), or only the completed ones (?completed=true)", responses: errors() },
       },
     )
     .get(
       "/:id",
-      async ({ tenant, params, request }) => {
+      async ({ tenant, params, headers, request, set, status }) => {
         const task = await db.run(tenant.schema, taskById, rowId(params.id, "task"));
         if (!task) throw new NotFound(`task ${params.id}`);
+        const etag = rowTag(tenant.id, task);
+        set.headers.etag = etag;
+        set.headers["cache-control"] = "no-cache";
+        if (notModified(headers["if-none-match"], etag)) return status(304, undefined);
         return present(origin(request), task);
       },
-      { auth: true, params: IdParams, detail: { summary: "Get a task" } },
+      {
+        auth: true,
+        params: IdParams,
+        headers: IfNoneMatch,
+        detail: { summary: "Get a task", responses: { ...errors(), 200: withETag("The task"), 304: notModifiedResponse } },
+      },
     )
     .patch(
       "/:id",
-      async ({ tenant, params, body, request }) => {
-        const task = await db.run(tenant.schema, updateTask, rowId(params.id, "task"), body);
-        if (!task) throw new NotFound(`task ${params.id}`);
+      async ({ tenant, params, headers, body, request, set }) => {
+        const id = rowId(params.id, "task");
+        const versions = acceptedVersions(headers["if-match"], tenant.id, id);
+        const task = await db.run(tenant.schema, async (sql, schema) => (await updateTask(sql, schema, id, body, versions)) ?? miss(sql, schema, id, versions));
+        set.headers.etag = rowTag(tenant.id, task);
         return present(origin(request), task);
       },
-      { auth: true, params: IdParams, body: TaskPatch, parse: "json", detail: { summary: "Change some fields of a task" } },
+      {
+        auth: true,
+        params: IdParams,
+        headers: IfMatch,
+        body: TaskPatch,
+        parse: "json",
+        detail: { summary: "Change some fields of a task", responses: { ...errors(412), 200: withETag("The changed task") } },
+      },
     )
     .delete(
       "/:id",
-      async ({ tenant, params, status }) => {
-        if (!(await db.run(tenant.schema, deleteTask, rowId(params.id, "task")))) throw new NotFound(`task ${params.id}`);
+      async ({ tenant, params, headers, status }) => {
+        const id = rowId(params.id, "task");
+        const versions = acceptedVersions(headers["if-match"], tenant.id, id);
+        await db.run(tenant.schema, async (sql, schema) => (await deleteTask(sql, schema, id, versions)) || miss(sql, schema, id, versions));
         return status(204, undefined);
       },
-      { auth: true, params: IdParams, detail: { summary: "Delete a task" } },
+      { auth: true, params: IdParams, headers: IfMatch, detail: { summary: "Delete a task", responses: errors(412) } },
     );
 };

@@ -4,10 +4,11 @@
 // A tenant holds at most TENANT_MAX_USERS users, counted as they are inserted (db/users.ts).
 import type { Sql } from "../db/client";
 import { deleteSessions } from "../db/sessions";
+import { releaseTasks } from "../db/tasks";
 import { deleteAccount, insertAccount, renameAccount, type Tenant } from "../db/tenants";
 import { deleteUser, insertUser, lockAdmins, updateUser, userById, type User, type UserRow } from "../db/users";
 import { sha256 } from "../digest";
-import { Conflict, Forbidden, NotFound, QuotaExceeded } from "../errors";
+import { Conflict, Forbidden, NotFound, PreconditionFailed, QuotaExceeded } from "../errors";
 import type { NewUser, UserPatch } from "../models";
 import type { Caller, Store } from "./auth";
 import { hashPassword } from "./passwords";
@@ -25,12 +26,24 @@ export async function addUser(tx: Sql, tenant: Pick<Tenant, "id" | "schema">, us
   return added;
 }
 
-export async function createUser({ db }: Store, tenant: Pick<Tenant, "id" | "schema">, input: NewUser, maxUsers: number | undefined): Promise<User> {
-  const password_hash = await hashPassword(input.password);
-  return db.run(tenant.schema, (sql) => sql.begin((tx) => addUser(tx, tenant, { ...input, password_hash, role: input.role ?? "member" }, maxUsers)));
+/** A new user's row: the password hashed (argon2 is slow on purpose: do it before any transaction), the role defaulted. */
+export async function newUserRow({ password, role, ...names }: NewUser): Promise<UserRow> {
+  return { ...names, password_hash: await hashPassword(password), role: role ?? "member" };
 }
 
-export async function patchUser({ db, cache }: Store, { tenant: { schema }, user: actor, token }: Caller, id: number, patch: UserPatch): Promise<User> {
+/** Refuses (412) a change made against a version of the user that is no longer current (If-Match); call it with the row locked. */
+function checkVersion(user: User, versions: number[] | undefined) {
+  if (versions && !versions.includes(user.version)) throw new PreconditionFailed(`user ${user.id}`);
+}
+
+/** `versions`: the versions the caller's If-Match accepts; undefined for any. */
+export async function patchUser(
+  { db, cache }: Store,
+  { tenant: { schema }, user: actor, token }: Caller,
+  id: number,
+  patch: UserPatch,
+  versions?: number[],
+): Promise<User> {
   const self = actor.id === id;
   if (actor.role !== "admin" && (!self || patch.email !== undefined || patch.role !== undefined))
     throw new Forbidden(self ? "members may change only their own name and password" : "only admins manage other users");
@@ -47,6 +60,7 @@ export async function patchUser({ db, cache }: Store, { tenant: { schema }, user
       const admins = await lockAdmins(tx, schema);
       const before = await userById(tx, schema, id, true);
       if (!before) throw new NotFound(`user ${id}`);
+      checkVersion(before, versions);
       if (before.role === "admin" && changes.role === "member" && admins.length <= 1) throw new Conflict("the last admin cannot be demoted");
       const newEmail = changes.email !== undefined && changes.email !== before.email;
       if (newEmail && !(await renameAccount(tx, before.email, changes.email!))) throw new Conflict(`the account of ${before.email} changed meanwhile; try again`);
@@ -58,12 +72,18 @@ export async function patchUser({ db, cache }: Store, { tenant: { schema }, user
   return changed;
 }
 
-export async function removeUser({ db, cache }: Store, { tenant: { schema }, user: actor }: Caller, id: number): Promise<User> {
+export async function removeUser({ db, cache }: Store, { tenant: { schema }, user: actor }: Caller, id: number, versions?: number[]): Promise<User> {
   if (actor.role !== "admin") throw new Forbidden("only admins manage users");
   const removed = await db.run(schema, (sql) =>
     sql.begin(async (tx) => {
       const admins = await lockAdmins(tx, schema);
+      if (versions) {
+        const current = await userById(tx, schema, id, true);
+        if (!current) throw new NotFound(`user ${id}`);
+        checkVersion(current, versions);
+      }
       if (admins.includes(id) && admins.length <= 1) throw new Conflict("the last admin cannot be removed");
+      await releaseTasks(tx, schema, id);
       const user = await deleteUser(tx, schema, id);
       if (!user) throw new NotFound(`user ${id}`);
       await deleteAccount(tx, user.email);

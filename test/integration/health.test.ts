@@ -53,6 +53,43 @@ describe("OpenAPI", () => {
     expect(tasks.security).toEqual([{ tenant: [], bearer: [] }]);
     expect(tasks.parameters.map((p: { name: string }) => p.name)).toEqual(expect.arrayContaining(["completed", "sort", "limit"]));
     expect(Object.keys(tasks.responses)).toEqual(expect.arrayContaining(["401", "422"]));
-    expect((await api.req("GET", "/swagger")).status).toBe(200);
+  });
+
+  test("/swagger/json is OpenAPI 3.1 and documents the conditional and idempotency headers, ETag and their statuses", async () => {
+    const doc = (await api.req("GET", "/swagger/json")).body;
+    expect(doc.openapi).toStartWith("3.1");
+    const headers = (op: { parameters?: { name: string; in: string }[] }) => op.parameters!.filter((p) => p.in === "header").map((p) => p.name);
+    const documented: [string, string, string, string[]][] = [
+      ["/tasks/", "get", "if-none-match", ["200", "304"]],
+      ["/tasks/{id}", "get", "if-none-match", ["200", "304"]],
+      ["/tasks/{id}", "patch", "if-match", ["200", "412"]],
+      ["/tasks/{id}", "delete", "if-match", ["412"]],
+      ["/tasks/", "post", "idempotency-key", ["201", "409", "422"]],
+      ["/users/", "get", "if-none-match", ["200", "304"]],
+      ["/users/{id}", "patch", "if-match", ["200", "412"]],
+      ["/users/", "post", "idempotency-key", ["201", "409", "422"]],
+    ];
+    for (const [path, method, header, statuses] of documented) {
+      const op = doc.paths[path][method];
+      expect({ path, method, headers: headers(op) }).toEqual({ path, method, headers: expect.arrayContaining([header, "tenant", "authorization"]) });
+      expect({ path, method, statuses: Object.keys(op.responses) }).toEqual({ path, method, statuses: expect.arrayContaining(statuses) });
+    }
+    expect(doc.paths["/tasks/{id}"].get.responses["200"].headers.ETag).toEqual({ $ref: "#/components/headers/ETag" });
+    expect(doc.components.responses["304"].headers.ETag).toBeDefined();
+    expect(doc.components.responses["412"].content["application/json"].schema).toEqual({ $ref: "#/components/schemas/Error" });
+    // Each route lists its own responses (no route's statuses leak into another's).
+    expect(Object.keys(doc.paths["/tasks/"].delete.responses)).not.toContain("304");
+  });
+
+  test("/swagger is Swagger UI from the service's own assets, nothing from elsewhere; /openapi leads there", async () => {
+    const page = await api.req("GET", "/swagger");
+    expect(page.status).toBe(200);
+    expect(page.headers.get("content-type")).toStartWith("text/html");
+    const sources = [...(page.body as string).matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]);
+    expect(sources).toEqual(expect.arrayContaining(["/swagger/assets/swagger-ui-bundle.js", "/swagger/assets/swagger-ui.css"]));
+    expect(sources.filter((s) => /^(https?:)?\/\//.test(s!))).toEqual([]);
+    for (const asset of ["/swagger/assets/swagger-ui-bundle.js", "/swagger/assets/swagger-ui.css"]) expect((await api.req("GET", asset)).status).toBe(200);
+    expect((await api.req("GET", "/openapi")).headers.get("location")).toBe("/swagger");
+    expect((await api.req("GET", "/openapi/json")).headers.get("location")).toBe("/swagger/json");
   });
 });

@@ -158,3 +158,46 @@ describe("concurrent admin changes", () => {
     }
   });
 });
+
+describe("conditional requests", () => {
+  test("a user's ETag: If-None-Match → 304; a stale If-Match → 412 and nothing changes; the list's ETag follows its rows", async () => {
+    const team = await api.signUp();
+    const member = await addMember(team);
+    const path = `/users/${member.id}`;
+    const read = await api.req("GET", path, { headers: team.headers });
+    const etag = read.headers.get("etag")!;
+    expect(await api.req("GET", path, { headers: { ...team.headers, "if-none-match": etag } })).toMatchObject({ status: 304, body: undefined });
+    const list = (await api.req("GET", "/users", { headers: team.headers })).headers.get("etag")!;
+    expect((await api.req("GET", "/users", { headers: { ...team.headers, "if-none-match": list } })).status).toBe(304);
+
+    const renamed = await api.req("PATCH", path, { headers: { ...team.headers, "if-match": etag }, body: { first_name: "Renamed" } });
+    expect(renamed.status).toBe(200);
+    expect(renamed.headers.get("etag")).not.toBe(etag);
+    const stale = await api.req("PATCH", path, { headers: { ...team.headers, "if-match": etag }, body: { first_name: "Lost" } });
+    expect(stale).toMatchObject({ status: 412, body: { error: { code: "precondition_failed" } } });
+    expect((await api.req("DELETE", path, { headers: { ...team.headers, "if-match": etag } })).status).toBe(412);
+    expect((await api.req("GET", path, { headers: team.headers })).body.first_name).toBe("Renamed");
+    expect((await api.req("GET", "/users", { headers: { ...team.headers, "if-none-match": list } })).status).toBe(200);
+    expect((await api.req("DELETE", path, { headers: { ...team.headers, "if-match": renamed.headers.get("etag")! } })).status).toBe(204);
+  });
+});
+
+describe("Idempotency-Key", () => {
+  test("POST /users retried with its key: the first 201 again, one user; another password under that key → 422", async () => {
+    const team = await api.signUp();
+    const headers = { ...team.headers, "idempotency-key": crypto.randomUUID() };
+    const body = { email: `k.${crypto.randomUUID().slice(0, 8)}@team.test`, password: "a member password", first_name: "Kay", last_name: "Tee" };
+    const first = await api.req("POST", "/users", { headers, body });
+    expect(first.status).toBe(201);
+    const again = await api.req("POST", "/users", { headers, body });
+    expect({ status: again.status, etag: again.headers.get("etag"), body: again.body }).toEqual({ status: 201, etag: first.headers.get("etag"), body: first.body });
+    noSecrets(again.body);
+    const other = await api.req("POST", "/users", { headers, body: { ...body, password: "another password" } });
+    expect(other).toMatchObject({ status: 422, body: { error: { code: "idempotency_key_reused" } } });
+    expect((await api.req("GET", "/users", { headers: team.headers })).body).toHaveLength(2);
+    // Nothing derived from the password but its argon2 hash is kept with the key.
+    const [stored] = await api.sql`select secret, body from ${api.sql(team.schema)}.idempotency_keys`;
+    expect(stored.secret).toStartWith("$argon2id$");
+    expect(stored.body).not.toContain("password");
+  });
+});

@@ -3,7 +3,7 @@
 // and drives them with autocannon over loopback, alternating real and baselines round by round so
 // the ratios survive a noisy machine.
 // Usage: bun run bench [--duration 8] [--connections 50] [--tenants 1000] [--rounds 2] [--workers 2]
-//                      [--only get,getOne,post,patch,users,mix,spread,workers] [--soak 60]
+//                      [--only get,get304,getOne,post,patch,users,mix,spread,workers] [--soak 60]
 import { faker } from "@faker-js/faker";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -124,10 +124,14 @@ const bare = await spawnServer("test/load/bare.ts", { DRIVER: "bun" });
 const bareJs = await spawnServer("test/load/bare.ts", { DRIVER: "postgres.js" });
 console.log(`server ${real.url} (1 process, DB_PREPARE=${values.prepare}), baselines ${bare.url} (Bun SQL), ${bareJs.url} (postgres.js); ${connections} connections, ${duration} s per run, ${values.rounds} rounds`);
 
+// The hot list's ETag, for its revalidation (304) scenario.
+const hotTag = (await fetch(`${real.url}/tasks`, { headers: auth(hot) })).headers.get("etag") ?? "";
+
 // Reads first, then the 1/1,000-tenant spread, then writes: inserts leave autovacuum work behind
 // that would otherwise slow whatever is measured next.
 const scenarios: { name: string; label: string; pick: (i: number) => LoadRequest; baseline?: boolean; writes?: boolean }[] = [
   { name: "get", label: "GET /tasks (20 rows)", pick: () => ({ path: "/tasks", headers: auth(hot) }), baseline: true },
+  { name: "get304", label: "GET /tasks (20 rows), If-None-Match → 304 (counted as non-2xx)", pick: () => ({ path: "/tasks", headers: { ...auth(hot), "if-none-match": hotTag } }) },
   { name: "getOne", label: "GET /tasks/:id", pick: () => ({ path: `/tasks/${rnd(20)}`, headers: auth(hot) }) },
   { name: "post", label: "POST /tasks", writes: true, pick: () => ({ method: "POST", path: "/tasks", headers: auth(writes), body: JSON.stringify({ title: "load test", tags: ["bench"] }) }) },
   { name: "patch", label: "PATCH /tasks/:id", writes: true, pick: () => ({ method: "PATCH", path: `/tasks/${rnd(20)}`, headers: auth(writes), body: JSON.stringify({ completed: Math.random() < 0.5 }) }) },

@@ -47,6 +47,15 @@ try {
   const headers = { tenant: signedIn.tenant.schema, authorization: `Bearer ${signedIn.token}`, "content-type": "application/json" };
   check((await fetch(`${base}/tasks`, { method: "POST", headers, body: JSON.stringify({ title: "from the binary" }) })).status === 201, "created a task");
 
+  // The docs come from inside the binary too: page, document and Swagger UI's assets.
+  const docs = await Promise.all(
+    ["/swagger", "/swagger/json", "/swagger/assets/swagger-ui-bundle.js", "/swagger/assets/swagger-ui.css"].map(async (path) => {
+      const r = await fetch(`${base}${path}`);
+      return { path, status: r.status, bytes: (await r.arrayBuffer()).byteLength };
+    }),
+  );
+  check(docs.every((d) => d.status === 200 && d.bytes > 1000), `serves the docs: ${docs.map((d) => `${d.path} ${d.status} ${d.bytes} B`).join(", ")}`);
+
   const status = Bun.spawnSync([binary, "migrate", "status", "--all", "--json"], { cwd: dir, env });
   const report = JSON.parse(status.stdout.toString() || "{}") as { tenants?: { schema: string; pending: string[] }[] };
   check(status.exitCode === 0 && Boolean(report.tenants?.some((t) => t.schema === signedIn.tenant.schema && t.pending.length === 0)), "`tenant-todo migrate status --all` lists it at head");

@@ -1,4 +1,5 @@
 // One pool per test process, on DATABASE_URL or the embedded default, like the service itself.
+import { setDefaultTimeout } from "bun:test";
 import { loadConfig, type Config } from "../../src/config";
 import { openDatabase, type Database } from "../../src/db/client";
 import { migratePublic } from "../../src/migrator/migrator";
@@ -32,4 +33,13 @@ export async function closeDatabase() {
 /** A schema name no other test (or run) uses. */
 export function uniqueSchema(prefix = "t"): string {
   return `${prefix}_${crypto.randomUUID().replaceAll("-", "").slice(0, 12)}`;
+}
+
+/**
+ * Test timeouts for a shared 2-core machine: bun 1.4.5 does not apply bunfig's [test] timeout, and
+ * setDefaultTimeout holds only in the file that calls it, so each file calls this while it loads
+ * (testApp does; files without it call this at the top).
+ */
+export function slowMachine() {
+  setDefaultTimeout(60_000);
 }
