@@ -1,12 +1,13 @@
 // The database seam, on Bun's built-in PostgreSQL client (chosen by measurement over postgres.js:
 // faster, and it reconnects at once after a PostgreSQL restart; README › The driver). Three doors:
 //   db.sql   a pool for operators' work and tenant lifecycle: migrations, DDL, the registry
-//   db.run   a tenant's API work, on the lanes (lanes.ts), so one stuck tenant stalls nobody else
+//   db.run   a tenant's API work, on the lanes (lanes.ts), so one stuck tenant stalls nobody else:
+//            shared lanes with short timeouts, and isolated ones for tenants that hit them
 //   db.ping  readiness, on a connection of its own, answered within the connect timeout
 import { SQL } from "bun";
 import { COMPILED, ConfigError, type Config } from "../config";
 import { startEmbedded } from "./embedded";
-import { Lanes } from "./lanes";
+import { isTimeout, Lanes } from "./lanes";
 
 /** Anything that runs a query: the pool, a lane, a transaction or a reserved connection. */
 export type Sql = SQL;
@@ -26,7 +27,11 @@ export type Database = {
   citus: boolean;
   /** The pool for operators' work (migrations, tenant lifecycle, DDL). */
   sql: Sql;
-  /** Runs one tenant's API work on its lane: `work(sql, key, ...args)`, where `key` is the tenant's schema (or "public"). */
+  /**
+   * Runs one tenant's API work on a lane: `work(sql, key, ...args)`, where `key` is the tenant's
+   * schema (or "public"). Work refused by a shared lane's short lock or statement timeout runs once
+   * more, on an isolated lane, so it must be atomic: one statement, or one transaction.
+   */
   run<A extends unknown[], T>(key: string, work: (sql: Sql, key: string, ...args: A) => Promise<T>, ...args: A): Promise<T>;
   /** The registry's revision, from a connection of its own; rejects within the connect timeout. */
   ping(): Promise<number>;
@@ -68,28 +73,71 @@ export function connect(url: string, config: PoolConfig, options: { max?: number
   });
 }
 
+/** How long a tenant whose query timed out on a shared lane works on the isolated lanes. */
+const SUSPECT_MS = 10_000;
+
+/**
+ * Timeouts on the shared lanes, where everything pipelined behind a waiting query waits with it:
+ * short, so that wait stays short. Work refused by them runs again on an isolated lane.
+ */
+const SHARED = { lockMs: 100, statementMs: 1000 };
+const shorter = (configured: number, cap: number) => (configured > 0 ? Math.min(configured, cap) : cap);
+
 /** The pool, the lanes and the health connection on one URL. */
 export function database(url: string, config: PoolConfig, embedded?: { stop(): Promise<void> }): Database {
   const sql = connect(url, config);
   const health = connect(url, config, { max: 1, name: `${APPLICATION}/health` });
-  const lanes = new Lanes(
-    Array.from({ length: config.dbPoolMax }, (_, i) => {
-      const name = `${APPLICATION}/lane${i}/${process.pid}`;
-      return { name, open: () => connect(url, config, { max: 1, name }) };
+  const lanes = (kind: string, count: number, laneConfig: PoolConfig) =>
+    Array.from({ length: count }, (_, i) => {
+      const name = `${APPLICATION}/${kind}${i}/${process.pid}`;
+      return { name, open: () => connect(url, laneConfig, { max: 1, name }) };
+    });
+  // Ends a lane's session and waits (up to 5 s) until its backend is gone: what was queued there never runs.
+  const terminate = (name: string) => sql`select pg_terminate_backend(pid, 5000) from pg_stat_activity where application_name = ${name}`.then(() => {});
+  const shared = new Lanes(
+    lanes("lane", config.dbPoolMax, {
+      ...config,
+      dbLockTimeoutMs: shorter(config.dbLockTimeoutMs, SHARED.lockMs),
+      dbStatementTimeoutMs: shorter(config.dbStatementTimeoutMs, SHARED.statementMs),
     }),
-    {
-      acquireMs: config.dbAcquireTimeoutMs,
-      // Ends a lane's session and waits (up to 5 s) until its backend is gone: what was queued there never runs.
-      terminate: (name) => sql`select pg_terminate_backend(pid, 5000) from pg_stat_activity where application_name = ${name}`.then(() => {}),
-    },
+    { isolated: false, acquireMs: config.dbAcquireTimeoutMs, terminate },
   );
+  const isolated = new Lanes(lanes("isolated", Math.max(1, Math.floor(config.dbPoolMax / 2)), config), {
+    isolated: true,
+    acquireMs: config.dbAcquireTimeoutMs,
+    terminate,
+  });
+  /** Tenants whose work timed out lately, and until when they stay on the isolated lanes. */
+  const suspects = new Map<string, number>();
+  const timedOut = (key: string, error: unknown) => {
+    if (isTimeout(error)) suspects.set(key, performance.now() + SUSPECT_MS);
+    return isTimeout(error);
+  };
+  async function run<A extends unknown[], T>(key: string, work: (sql: Sql, key: string, ...args: A) => Promise<T>, ...args: A): Promise<T> {
+    const onLane = (lane: Sql) => work(lane, key, ...args);
+    const until = suspects.get(key);
+    if (until === undefined || until < performance.now()) {
+      if (until !== undefined) suspects.delete(key);
+      try {
+        return await shared.run(key, onLane);
+      } catch (error) {
+        if (!timedOut(key, error)) throw error;
+      }
+    }
+    try {
+      return await isolated.run(key, onLane);
+    } catch (error) {
+      timedOut(key, error);
+      throw error;
+    }
+  }
   let pinging: Promise<number> | undefined;
   return {
     url,
     embedded: Boolean(embedded),
     citus: Boolean(config.citus),
     sql,
-    run: (key, work, ...args) => lanes.run(key, (lane) => work(lane, key, ...args)),
+    run,
     ping() {
       // One probe at a time: while one hangs (a half-open connection), callers share its deadline.
       pinging ??= withDeadline(
@@ -99,7 +147,7 @@ export function database(url: string, config: PoolConfig, embedded?: { stop(): P
       return pinging;
     },
     async close() {
-      await Promise.all([sql.close({ timeout: 5 }), health.close({ timeout: 1 }), lanes.close()]);
+      await Promise.all([sql.close({ timeout: 5 }), health.close({ timeout: 1 }), shared.close(), isolated.close()]);
       await embedded?.stop();
     },
   };

@@ -1,20 +1,25 @@
-// Tenant API work on a few single-connection clients ("lanes"). A lane serves one tenant at a time,
-// and Bun pipelines that tenant's concurrent queries on it (one pipelined connection serves a busy
-// tenant as fast as a pool of four: README › The driver). Queries of different tenants are never
-// pipelined together: behind a query that waits (a lock taken by someone else, a slow statement)
-// everything sent on the same connection waits too, and that must only ever be the same tenant.
-//  - a tenant holds at most one lane, DEPTH queries deep; other tenants take the idle lanes;
-//  - a tenant whose oldest query has waited longer than STALL_MS gets nothing more sent;
-//  - work that finds nothing to run on waits its turn (per tenant, oldest first), at most
-//    `acquireMs`, then fails with PoolTimeout;
-//  - when a query times out (lock or statement) with more of its tenant's queries queued behind it,
-//    the lane's session is ended, so they fail at once instead of each waiting out the timeout again.
+// Tenant API work on a few single-connection clients ("lanes"), where Bun pipelines queries: one
+// pipelined connection serves a busy tenant as fast as a pool of four (README › The driver). The
+// hazard of pipelining is a query that waits (a lock taken by someone else, a slow statement):
+// everything sent behind it on its connection waits too. Two kinds of lanes keep that local:
+//  - shared lanes carry every healthy tenant, pipelined together, with short lock and statement
+//    timeouts, so nothing sent behind a stuck query waits long;
+//  - isolated lanes serve one tenant at a time, with the full timeouts: a tenant whose query timed
+//    out on a shared lane runs there for a while (client.ts), where it can only wait on itself.
+// On either kind a tenant's concurrent work shares one lane, at most DEPTH deep; a tenant whose
+// oldest query has waited longer than STALL_MS gets nothing more sent, and no other tenant is sent to
+// a lane whose oldest query has; work that finds nothing to run on waits its turn (per tenant,
+// oldest first), at most `acquireMs`, then fails with PoolTimeout. On an isolated lane, a query that
+// times out with more of its tenant's queued behind it ends the lane's session, so those fail at
+// once instead of each waiting out the timeout again.
 import type { SQL } from "bun";
 
 const STALL_MS = 100;
 const DEPTH = 16;
 // lock_not_available, query_canceled (statement_timeout)
 const TIMEOUTS = new Set(["55P03", "57014"]);
+
+export const isTimeout = (error: unknown) => TIMEOUTS.has((error as { errno?: string } | undefined)?.errno ?? "");
 
 /** Tenant work waited longer than DB_ACQUIRE_TIMEOUT_MS for a connection. */
 export class PoolTimeout extends Error {
@@ -24,9 +29,13 @@ export class PoolTimeout extends Error {
   }
 }
 
-/** `resetting`: its session is being ended and its client replaced; nobody may take it meanwhile. */
-type Lane = { name: string; open: () => SQL; sql: SQL; owner: Tenant | undefined; running: number[]; resetting: boolean };
-type Tenant = { key: string; lane: Lane | undefined; waiting: number };
+/**
+ * `running`: the start times of the queries in flight on it (any tenant's), oldest first. `owner`:
+ * the tenant an isolated lane serves. `resetting`: its session is being ended; nobody may take it.
+ */
+type Lane = { name: string; open: () => SQL; sql: SQL; running: number[]; owner: Tenant | undefined; resetting: boolean };
+/** `running`: this tenant's queries in flight (all on `lane`), oldest first. */
+type Tenant = { key: string; lane: Lane | undefined; running: number[]; waiting: number };
 /** A claim on a lane: counted as running there from `started`. */
 type Ticket = { lane: Lane; started: number };
 type Waiter = { tenant: Tenant; resolve: (ticket: Ticket) => void };
@@ -38,24 +47,27 @@ export class Lanes {
 
   constructor(
     lanes: { name: string; open: () => SQL }[],
-    private readonly options: { acquireMs: number; terminate: (name: string) => Promise<void> },
+    private readonly options: { isolated: boolean; acquireMs: number; terminate: (name: string) => Promise<void> },
   ) {
-    this.lanes = lanes.map((l) => ({ ...l, sql: l.open(), owner: undefined, running: [], resetting: false }));
+    this.lanes = lanes.map((l) => ({ ...l, sql: l.open(), running: [], owner: undefined, resetting: false }));
   }
 
   async run<T>(key: string, work: (sql: SQL) => Promise<T>): Promise<T> {
     let tenant = this.tenants.get(key);
-    if (!tenant) this.tenants.set(key, (tenant = { key, lane: undefined, waiting: 0 }));
+    if (!tenant) this.tenants.set(key, (tenant = { key, lane: undefined, running: [], waiting: 0 }));
     const { lane, started } = (tenant.waiting === 0 && this.claim(tenant)) || (await this.wait(tenant));
     try {
       return await work(lane.sql);
     } catch (error) {
-      const code = (error as { errno?: string }).errno;
-      if (code && TIMEOUTS.has(code) && lane.running.at(-1) !== started && !lane.resetting) this.reset(lane);
+      if (this.options.isolated && isTimeout(error) && lane.running.at(-1) !== started && !lane.resetting) this.reset(lane);
       throw error;
     } finally {
       lane.running.splice(lane.running.indexOf(started), 1);
-      if (lane.running.length === 0) this.free(lane);
+      tenant.running.splice(tenant.running.indexOf(started), 1);
+      if (tenant.running.length === 0) {
+        tenant.lane = lane.owner = undefined;
+        if (tenant.waiting === 0) this.tenants.delete(key);
+      }
       if (this.waiters.length) this.release();
     }
   }
@@ -65,36 +77,26 @@ export class Lanes {
     const now = performance.now();
     let lane = tenant.lane;
     if (lane) {
-      if (lane.running.length >= DEPTH || now - lane.running[0]! > STALL_MS) return undefined;
+      if (tenant.running.length >= DEPTH || now - tenant.running[0]! > STALL_MS) return undefined;
     } else {
-      lane = this.lanes.find((l) => !l.owner && !l.resetting);
+      lane = this.options.isolated ? this.lanes.find((l) => !l.owner && !l.resetting) : this.leastLoaded(now);
       if (!lane) return undefined;
-      lane.owner = tenant;
+      if (this.options.isolated) lane.owner = tenant;
       tenant.lane = lane;
     }
     lane.running.push(now);
+    tenant.running.push(now);
     return { lane, started: now };
   }
 
-  /** Ends the lane's session on the server (nothing queued on it runs), then gives it a new client. */
-  private reset(lane: Lane) {
-    lane.resetting = true;
-    this.options
-      .terminate(lane.name)
-      .catch(() => {})
-      .finally(() => {
-        const old = lane.sql;
-        lane.sql = lane.open();
-        old.close({ timeout: 0 }).catch(() => {});
-        lane.resetting = false;
-        if (this.waiters.length) this.release();
-      });
-  }
-
-  private free(lane: Lane) {
-    const tenant = lane.owner!;
-    lane.owner = tenant.lane = undefined;
-    if (tenant.waiting === 0) this.tenants.delete(tenant.key);
+  /** The shared lane with the fewest queries in flight, among those not held up by a stuck one. */
+  private leastLoaded(now: number): Lane | undefined {
+    let best: Lane | undefined;
+    for (const lane of this.lanes) {
+      if (lane.resetting || (lane.running.length > 0 && now - lane.running[0]! > STALL_MS)) continue;
+      if (!best || lane.running.length < best.running.length) best = lane;
+    }
+    return best;
   }
 
   private wait(tenant: Tenant): Promise<Ticket> {
@@ -102,7 +104,7 @@ export class Lanes {
     return new Promise<Ticket>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiters.splice(this.waiters.indexOf(waiter), 1);
-        if (--tenant.waiting === 0 && !tenant.lane) this.tenants.delete(tenant.key);
+        if (--tenant.waiting === 0 && tenant.running.length === 0) this.tenants.delete(tenant.key);
         reject(new PoolTimeout(this.options.acquireMs));
       }, this.options.acquireMs);
       const waiter: Waiter = {
@@ -131,6 +133,21 @@ export class Lanes {
       this.waiters.splice(i, 1);
       waiter.resolve(ticket);
     }
+  }
+
+  /** Ends the lane's session on the server (nothing queued on it runs), then gives it a new client. */
+  private reset(lane: Lane) {
+    lane.resetting = true;
+    this.options
+      .terminate(lane.name)
+      .catch(() => {})
+      .finally(() => {
+        const old = lane.sql;
+        lane.sql = lane.open();
+        old.close({ timeout: 0 }).catch(() => {});
+        lane.resetting = false;
+        if (this.waiters.length) this.release();
+      });
   }
 
   async close() {
