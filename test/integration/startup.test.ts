@@ -59,9 +59,10 @@ describe("start-up while the database is unreachable or full", () => {
   // A pooler authenticates roles itself: this one needs PostgreSQL directly.
   test.skipIf(!testConfig.dbPrepare)("full (no connection allowed for the role): the cause is PostgreSQL's own words", async () => {
     const role = uniqueSchema("tt_full");
-    await admin.unsafe(`create role ${role} login connection limit 0`);
+    // A password, for a server that asks for one (the embedded default does).
+    await admin.unsafe(`create role ${role} login password '${role}' connection limit 0`);
     try {
-      const r = await serve(`postgres://${role}@${new URL(url).host}/postgres`);
+      const r = await serve(`postgres://${role}:${role}@${new URL(url).host}/postgres`);
       expect(r.code).toBe(1);
       expect(r.waits[0].cause).toContain("too many connections");
       expect(r.stderr).toContain("SQLSTATE 53300");
