@@ -1,7 +1,7 @@
 // A tenant's tasks. Filters and sorts come from whitelists; values are always parameters.
 import type { SQL } from "bun";
 import type { Sql } from "./client";
-import { escapeLike, paged } from "./lists";
+import { escapeLike, Filter, listPage } from "./lists";
 import { NEXT_VERSION } from "./versions";
 
 type Priority = "low" | "normal" | "high";
@@ -41,18 +41,20 @@ export type TaskQuery = {
 const COLUMNS = `id, title, completed, "order", description, priority, due_at, assignee_id, tags, created_by, created_at, updated_at, version`;
 const WRITABLE = ["title", "completed", "order", "description", "priority", "due_at", "assignee_id", "tags"] as const;
 
-/** The filters present, as fragments joined by the client; none at all for the plain list (the hot path). */
-function matching(sql: Sql, query: TaskQuery) {
-  const q = query.q ? escapeLike(query.q) : undefined;
-  const filters = [
-    query.completed !== undefined && sql`and completed = ${query.completed}`,
-    query.assignee !== undefined && sql`and assignee_id = ${query.assignee}`,
-    q && sql`and (title ilike ${q} or description ilike ${q})`,
-    query.tag && sql`and tags @> array[${query.tag}]::text[]`,
-    query.due_before && sql`and due_at < ${query.due_before}`,
-    query.due_after && sql`and due_at > ${query.due_after}`,
-  ].filter((f) => f !== false && f !== undefined && f !== "");
-  return filters.length ? sql`where true ${filters}` : sql``;
+/** The filters present; none at all for the plain list (the hot path). */
+function matching(query: TaskQuery): Filter {
+  const filter = new Filter();
+  const { $ } = filter;
+  if (query.q) {
+    const q = $(escapeLike(query.q));
+    filter.where(`(title ilike ${q} or description ilike ${q})`);
+  }
+  if (query.completed !== undefined) filter.where(`completed = ${$(query.completed)}`);
+  if (query.assignee !== undefined) filter.where(`assignee_id = ${$(query.assignee)}`);
+  if (query.tag) filter.where(`tags @> array[${$(query.tag)}]::text[]`);
+  if (query.due_before) filter.where(`due_at < ${$(query.due_before)}`);
+  if (query.due_after) filter.where(`due_at > ${$(query.due_after)}`);
+  return filter;
 }
 
 // Every ORDER BY the API allows, written out once: a constant is cheaper to send than fragments.
@@ -63,13 +65,9 @@ const ORDER = Object.fromEntries(
   }),
 );
 
-export async function listTasks(sql: Sql, schema: string, query: TaskQuery): Promise<{ rows: Task[]; total: number }> {
-  const where = matching(sql, query);
-  const fetched = await sql<Task[]>`
-    select ${sql.unsafe(COLUMNS)} from ${sql(schema)}.tasks ${where}
-    ${sql.unsafe(ORDER[`${query.sort} ${query.desc ? "desc" : "asc"}`]!)}
-    limit ${query.limit + 1} offset ${query.offset}`;
-  return paged(fetched, query, async () => (await sql<{ n: number }[]>`select count(*)::int as n from ${sql(schema)}.tasks ${matching(sql, query)}`)[0]!.n);
+export function listTasks(sql: Sql, schema: string, query: TaskQuery): Promise<{ rows: Task[]; total: number }> {
+  const order = ORDER[`${query.sort} ${query.desc ? "desc" : "asc"}`]!;
+  return listPage(sql, schema, { columns: COLUMNS, table: "tasks", filter: matching(query), order }, query);
 }
 
 export async function taskById(sql: Sql, schema: string, id: number): Promise<Task | undefined> {

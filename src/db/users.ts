@@ -1,7 +1,7 @@
 // A tenant's users. Every statement is schema-qualified through the client's identifier quoting;
 // the schema was validated before it got here. No statement returns the password hash but `credentials`.
 import type { Sql } from "./client";
-import { escapeLike, paged } from "./lists";
+import { escapeLike, Filter, listPage } from "./lists";
 import { NEXT_VERSION } from "./versions";
 
 export type Role = "admin" | "member";
@@ -50,20 +50,22 @@ export async function credentials(sql: Sql, schema: string, email: string) {
   return row;
 }
 
-function matching(sql: Sql, query: UserQuery) {
-  const q = query.q ? escapeLike(query.q) : undefined;
-  return sql`where true
-    ${q ? sql`and (email ilike ${q} or first_name ilike ${q} or last_name ilike ${q})` : sql``}
-    ${query.role ? sql`and role = ${query.role}` : sql``}`;
+function matching(query: UserQuery): Filter {
+  const filter = new Filter();
+  const { $ } = filter;
+  if (query.q) {
+    const q = $(escapeLike(query.q));
+    filter.where(`(email ilike ${q} or first_name ilike ${q} or last_name ilike ${q})`);
+  }
+  if (query.role) filter.where(`role = ${$(query.role)}`);
+  return filter;
 }
 
-export async function listUsers(sql: Sql, schema: string, query: UserQuery): Promise<{ rows: User[]; total: number }> {
-  const direction = query.desc ? sql`desc` : sql`asc`;
-  const fetched = await sql<User[]>`
-    select ${sql.unsafe(COLUMNS)} from ${sql(schema)}.users ${matching(sql, query)}
-    order by ${sql(query.sort)} ${direction}, id ${direction}
-    limit ${query.limit + 1} offset ${query.offset}`;
-  return paged(fetched, query, async () => (await sql<{ n: number }[]>`select count(*)::int as n from ${sql(schema)}.users ${matching(sql, query)}`)[0]!.n);
+export function listUsers(sql: Sql, schema: string, query: UserQuery): Promise<{ rows: User[]; total: number }> {
+  const direction = query.desc ? "desc" : "asc";
+  // The sort is one of USER_SORTS (the route checks), a column name.
+  const order = `order by "${query.sort}" ${direction}, id ${direction}`;
+  return listPage(sql, schema, { columns: COLUMNS, table: "users", filter: matching(query), order }, query);
 }
 
 /** The changed user, at its next version. */
