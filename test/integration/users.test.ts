@@ -100,6 +100,10 @@ describe("accounts", () => {
     expect(search.body.map((u: { id: number }) => u.id)).toEqual([team.user.id]);
     const wildcard = await api.req("GET", "/users?q=%25", { headers: team.headers });
     expect(wildcard.body).toEqual([]);
+    // A filter and a page at once: the total counts the filter's matches, not the page.
+    const members = await api.req("GET", "/users?role=member&sort=email&limit=2", { headers: team.headers });
+    expect(members.body.map((u: { role: string }) => u.role)).toEqual(["member", "member"]);
+    expect(members.headers.get("x-total-count")).toBe("6");
     expect((await api.req("GET", `/users/${team.user.id}`, { headers: team.headers })).body.email).toBe(team.email);
     expect((await api.req("GET", "/users/999999", { headers: team.headers })).status).toBe(404);
   });
