@@ -18,11 +18,19 @@ async function threeFreePorts(): Promise<number> {
   }
 }
 
+/**
+ * Up, on ports free a moment ago: another process may take one before the nodes bind it, so a
+ * failed start stops whatever nodes did start, and tries other ports (three times in all).
+ */
 export async function startCluster(): Promise<{ url: string; down(): Promise<void> }> {
   if (!existsSync(script)) throw new Error(`${script} not found: this needs ../shared/citus beside the checkout (and ../shared/citus/install run once)`);
-  const dir = mkdtempSync(join(tmpdir(), "tenant-todo-citus-"));
-  rmSync(dir, { recursive: true }); // the cluster script makes it, owned by the postgres user
-  const port = await threeFreePorts();
-  const url = (await $`${script} up ${dir} ${port}`.text()).trim().split("\n").at(-1)!;
-  return { url, down: () => $`${script} down ${dir}`.quiet().nothrow().then(() => {}) };
+  for (let attempt = 1; ; attempt++) {
+    const dir = mkdtempSync(join(tmpdir(), "tenant-todo-citus-"));
+    rmSync(dir, { recursive: true }); // the cluster script makes it, owned by the postgres user
+    const down = () => $`${script} down ${dir}`.quiet().nothrow().then(() => {});
+    const up = await $`${script} up ${dir} ${await threeFreePorts()}`.quiet().nothrow();
+    if (up.exitCode === 0) return { url: up.text().trim().split("\n").at(-1)!, down };
+    await down();
+    if (attempt === 3) throw new Error(`the Citus cluster did not start: ${up.stderr.toString().trim()}`);
+  }
 }
