@@ -78,10 +78,15 @@ const SUSPECT_MS = 10_000;
 
 /**
  * Timeouts on the shared lanes, where everything pipelined behind a waiting query waits with it:
- * short, so that wait stays short. Work refused by them runs again on an isolated lane.
+ * short, so that wait stays short. Work refused by them runs again on an isolated lane, with what
+ * is left of the configured timeout, so the two waits together stay within it.
  */
 const SHARED = { lockMs: 100, statementMs: 1000 };
-const shorter = (configured: number, cap: number) => (configured > 0 ? Math.min(configured, cap) : cap);
+/** A timeout split in two (0 is none): the shared lane's part, and the isolated lane's. */
+function split(configured: number, cap: number): [shared: number, isolated: number] {
+  if (configured === 0) return [cap, 0];
+  return configured > cap ? [cap, configured - cap] : [configured, configured];
+}
 
 /** The pool, the lanes and the health connection on one URL. */
 export function database(url: string, config: PoolConfig, embedded?: { stop(): Promise<void> }): Database {
@@ -94,19 +99,17 @@ export function database(url: string, config: PoolConfig, embedded?: { stop(): P
     });
   // Ends a lane's session and waits (up to 5 s) until its backend is gone: what was queued there never runs.
   const terminate = (name: string) => sql`select pg_terminate_backend(pid, 5000) from pg_stat_activity where application_name = ${name}`.then(() => {});
-  const shared = new Lanes(
-    lanes("lane", config.dbPoolMax, {
-      ...config,
-      dbLockTimeoutMs: shorter(config.dbLockTimeoutMs, SHARED.lockMs),
-      dbStatementTimeoutMs: shorter(config.dbStatementTimeoutMs, SHARED.statementMs),
-    }),
-    { isolated: false, acquireMs: config.dbAcquireTimeoutMs, terminate },
-  );
-  const isolated = new Lanes(lanes("isolated", Math.max(1, Math.floor(config.dbPoolMax / 2)), config), {
-    isolated: true,
+  const [sharedLock, isolatedLock] = split(config.dbLockTimeoutMs, SHARED.lockMs);
+  const [sharedStatement, isolatedStatement] = split(config.dbStatementTimeoutMs, SHARED.statementMs);
+  const shared = new Lanes(lanes("lane", config.dbPoolMax, { ...config, dbLockTimeoutMs: sharedLock, dbStatementTimeoutMs: sharedStatement }), {
+    isolated: false,
     acquireMs: config.dbAcquireTimeoutMs,
     terminate,
   });
+  const isolated = new Lanes(
+    lanes("isolated", Math.max(1, Math.floor(config.dbPoolMax / 2)), { ...config, dbLockTimeoutMs: isolatedLock, dbStatementTimeoutMs: isolatedStatement }),
+    { isolated: true, acquireMs: config.dbAcquireTimeoutMs, terminate },
+  );
   /** Tenants whose work timed out lately, and until when they stay on the isolated lanes. */
   const suspects = new Map<string, number>();
   const timedOut = (key: string, error: unknown) => {

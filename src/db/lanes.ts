@@ -4,8 +4,9 @@
 // everything sent behind it on its connection waits too. Two kinds of lanes keep that local:
 //  - shared lanes carry every healthy tenant, pipelined together, with short lock and statement
 //    timeouts, so nothing sent behind a stuck query waits long;
-//  - isolated lanes serve one tenant at a time, with the full timeouts: a tenant whose query timed
-//    out on a shared lane runs there for a while (client.ts), where it can only wait on itself.
+//  - isolated lanes serve one tenant at a time, with the rest of the configured timeouts: a tenant
+//    whose query timed out on a shared lane runs there for a while (client.ts), where it can only
+//    wait on itself.
 // On either kind a tenant's concurrent work shares one lane, at most DEPTH deep; a tenant whose
 // oldest query has waited longer than STALL_MS gets nothing more sent, and no other tenant is sent to
 // a lane whose oldest query has; work that finds nothing to run on waits its turn (per tenant,

@@ -69,9 +69,10 @@ describe.skipIf(!testConfig.dbPrepare)("lanes", () => {
       expect(others.flat()).toHaveLength(20);
       expect(await late).toBeInstanceOf(PoolTimeout);
       const errors = await Promise.all(stuck);
-      // The first hits the full lock timeout. The rest either queued behind it on its lane, whose
-      // session then ends (57P01: terminating connection due to administrator command), so they fail
-      // with it instead of each waiting out another lock timeout; or, sent later, waited their turn.
+      // The first hits the lock timeout on an isolated lane. The rest either queued behind it there,
+      // where its session then ends (57P01: terminating connection due to administrator command), so
+      // they fail with it instead of each waiting out another lock timeout; or, sent later, waited
+      // their turn.
       expect(errors[0].errno).toBe("55P03");
       for (const e of errors.slice(1)) expect(e instanceof PoolTimeout || e.errno === "57P01").toBe(true);
     } finally {
