@@ -113,8 +113,9 @@ export function database(url: string, config: PoolConfig, embedded?: { stop(): P
   /** Tenants whose work timed out lately, and until when they stay on the isolated lanes. */
   const suspects = new Map<string, number>();
   const timedOut = (key: string, error: unknown) => {
-    if (isTimeout(error)) suspects.set(key, performance.now() + SUSPECT_MS);
-    return isTimeout(error);
+    const timeout = isTimeout(error);
+    if (timeout) suspects.set(key, performance.now() + SUSPECT_MS);
+    return timeout;
   };
   async function run<A extends unknown[], T>(key: string, work: (sql: Sql, key: string, ...args: A) => Promise<T>, ...args: A): Promise<T> {
     const onLane = (lane: Sql) => work(lane, key, ...args);

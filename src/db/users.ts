@@ -1,5 +1,5 @@
-// A tenant's users. Every statement is schema-qualified through the client's identifier quoting;
-// the schema was validated before it got here. No statement returns the password hash but `credentials`.
+// A tenant's users. Every statement is schema-qualified (the client's identifier quoting, or for
+// the list, lists.ts's check then quotes); the schema was validated before it got here. No statement returns the password hash but `credentials`.
 import type { Sql } from "./client";
 import { escapeLike, Filter, listPage } from "./lists";
 import { NEXT_VERSION } from "./versions";

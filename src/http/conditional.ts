@@ -27,11 +27,21 @@ export function pageTag(tenantId: number, total: number, rows: Versioned[], base
 }
 
 /** If-None-Match (weak comparison): true when the client's copy is current and a 304 will do. */
-export function notModified(header: string | undefined, etag: string): boolean {
+function notModified(header: string | undefined, etag: string): boolean {
   if (!header) return false;
   if (header.trim() === "*") return true;
   for (const [, tag] of header.matchAll(/(?:W\/)?("[^"]*")/g)) if (tag === etag) return true;
   return false;
+}
+
+/**
+ * Tags a GET's response with its ETag and `Cache-Control: no-cache` (a browser may keep it, but
+ * revalidates each time); true when If-None-Match names that tag, and a 304 will do.
+ */
+export function unchanged(set: { headers: Record<string, unknown> }, ifNoneMatch: string | undefined, etag: string): boolean {
+  set.headers.etag = etag;
+  set.headers["cache-control"] = "no-cache";
+  return notModified(ifNoneMatch, etag);
 }
 
 /**
@@ -57,6 +67,9 @@ export const IfMatch = t.Object(
   { "if-match": tag("The ETag the client read (or *): the change is made only if it is still current, else 412 Precondition Failed") },
   { additionalProperties: true },
 );
+
+/** OpenAPI for a 304 answer. */
+export const notModifiedResponse = { $ref: "#/components/responses/304" };
 
 /** OpenAPI for a response carrying an ETag. */
 export const withETag = (description: string) => ({ description, headers: { ETag: { $ref: "#/components/headers/ETag" } } });

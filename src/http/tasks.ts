@@ -6,7 +6,7 @@ import type { Sql } from "../db/client";
 import { TASK_SORTS, clearTasks, deleteTask, insertTasks, listTasks, taskById, taskExists, updateTask, type Task } from "../db/tasks";
 import { Forbidden, NotFound, PreconditionFailed, QuotaExceeded } from "../errors";
 import { DateTime, oneOf } from "../models";
-import { IfMatch, IfNoneMatch, acceptedVersions, notModified, pageTag, rowTag, withETag } from "./conditional";
+import { IfMatch, IfNoneMatch, acceptedVersions, notModifiedResponse, pageTag, rowTag, unchanged, withETag } from "./conditional";
 import { IdempotencyKey, fingerprint, idempotent, parseKey, send, type Reply } from "./idempotency";
 import { errorResponses } from "./errors";
 import { guards } from "./guards";
@@ -67,7 +67,6 @@ async function miss(sql: Sql, schema: string, id: number, versions: number[] | u
 }
 
 const errors = (...statuses: number[]) => errorResponses(400, 401, 403, 404, 413, 422, 429, 503, ...statuses);
-const notModifiedResponse = { $ref: "#/components/responses/304" };
 
 export const taskRoutes = (deps: Deps) => {
   const { db, config } = deps;
@@ -81,10 +80,7 @@ export const taskRoutes = (deps: Deps) => {
         const { limit, offset } = page(query);
         const { rows, total } = await db.run(tenant.schema, listTasks, { ...query, ...sorting(query.sort, "order"), limit, offset });
         const base = origin(request);
-        const etag = pageTag(tenant.id, total, rows, base);
-        set.headers.etag = etag;
-        set.headers["cache-control"] = "no-cache";
-        if (notModified(headers["if-none-match"], etag)) return status(304, undefined);
+        if (unchanged(set, headers["if-none-match"], pageTag(tenant.id, total, rows, base))) return status(304, undefined);
         Object.assign(set.headers, pageHeaders(request.url, base, total, limit, offset));
         return rows.map((task) => present(base, task));
       },
@@ -144,10 +140,7 @@ export const taskRoutes = (deps: Deps) => {
       async ({ tenant, params, headers, request, set, status }) => {
         const task = await db.run(tenant.schema, taskById, rowId(params.id, "task"));
         if (!task) throw new NotFound(`task ${params.id}`);
-        const etag = rowTag(tenant.id, task);
-        set.headers.etag = etag;
-        set.headers["cache-control"] = "no-cache";
-        if (notModified(headers["if-none-match"], etag)) return status(304, undefined);
+        if (unchanged(set, headers["if-none-match"], rowTag(tenant.id, task))) return status(304, undefined);
         return present(origin(request), task);
       },
       {

@@ -5,7 +5,7 @@ import { USER_SORTS, listUsers, userById, type User } from "../db/users";
 import { NotFound } from "../errors";
 import type { Sql } from "../db/client";
 import { addUser, newUserRow, patchUser, removeUser } from "../services/users";
-import { IfMatch, IfNoneMatch, acceptedVersions, notModified, pageTag, rowTag, withETag } from "./conditional";
+import { IfMatch, IfNoneMatch, acceptedVersions, notModifiedResponse, pageTag, rowTag, unchanged, withETag } from "./conditional";
 import { errorResponses } from "./errors";
 import { IdempotencyKey, fingerprint, idempotent, parseKey, send, type Reply } from "./idempotency";
 import { guards } from "./guards";
@@ -32,7 +32,6 @@ export function presentUser(user: User) {
 }
 
 const errors = (...statuses: number[]) => errorResponses(400, 401, 403, 404, 409, 413, 422, 429, 503, ...statuses);
-const notModifiedResponse = { $ref: "#/components/responses/304" };
 
 export const userRoutes = (deps: Deps) => {
   const { db } = deps;
@@ -45,10 +44,7 @@ export const userRoutes = (deps: Deps) => {
       async ({ tenant, query, headers, request, set, status }) => {
         const { limit, offset } = page(query);
         const { rows, total } = await db.run(tenant.schema, listUsers, { ...query, ...sorting(query.sort, "created_at"), limit, offset });
-        const etag = pageTag(tenant.id, total, rows);
-        set.headers.etag = etag;
-        set.headers["cache-control"] = "no-cache";
-        if (notModified(headers["if-none-match"], etag)) return status(304, undefined);
+        if (unchanged(set, headers["if-none-match"], pageTag(tenant.id, total, rows))) return status(304, undefined);
         Object.assign(set.headers, pageHeaders(request.url, origin(request), total, limit, offset));
         return rows.map(presentUser);
       },
@@ -64,10 +60,7 @@ export const userRoutes = (deps: Deps) => {
       async ({ tenant, params, headers, set, status }) => {
         const user = await db.run(tenant.schema, userById, rowId(params.id, "user"));
         if (!user) throw new NotFound(`user ${params.id}`);
-        const etag = rowTag(tenant.id, user);
-        set.headers.etag = etag;
-        set.headers["cache-control"] = "no-cache";
-        if (notModified(headers["if-none-match"], etag)) return status(304, undefined);
+        if (unchanged(set, headers["if-none-match"], rowTag(tenant.id, user))) return status(304, undefined);
         return presentUser(user);
       },
       {

@@ -164,6 +164,11 @@ export function nextFile(existing: readonly Migration[], description: string, sc
   };
 }
 
+/** A statement without the comment lines before it. */
+export function withoutComments(statement: string): string {
+  return statement.replace(/^(\s*--[^\n]*(\n|$))+/, "").trim();
+}
+
 /**
  * Splits a script into statements for files that run outside a transaction (PostgreSQL runs a
  * multi-statement query as one implicit transaction). Knows quotes, dollar quotes and comments.

@@ -5,7 +5,7 @@
 import type { Sql } from "../db/client";
 import { isSchemaName } from "../db/names";
 import { Blocked, InvalidTarget, MigrationError } from "./errors";
-import { chainChecksum, pending, splitStatements, type Applied, type Migration } from "./files";
+import { chainChecksum, pending, splitStatements, withoutComments, type Applied, type Migration } from "./files";
 import { refuseUnsafe } from "./safety";
 import type { Source } from "./source";
 
@@ -248,7 +248,7 @@ const CONCURRENT_INDEX = /^create\s+(?:unique\s+)?index\s+concurrently\s+(?:if\s
  * the index exists and is valid (nothing to do); an INVALID one is dropped, to be built again.
  */
 async function finishedIndex(conn: Sql, schema: string, statement: string): Promise<boolean> {
-  const name = CONCURRENT_INDEX.exec(statement.replace(/^(\s*--[^\n]*\n)+/, "").trim())?.[2];
+  const name = CONCURRENT_INDEX.exec(withoutComments(statement))?.[2];
   if (!name) return false;
   const [index] = await conn`
     select i.indisvalid as valid from pg_index i join pg_class c on c.oid = i.indexrelid join pg_namespace n on n.oid = c.relnamespace

@@ -3,7 +3,7 @@
 // tenant, while the index builds. squawk (`migrate lint`) is the full linter for authors and CI;
 // this is the same rule under the same name, so one opt-out comment satisfies both.
 import { UnsafeMigration } from "./errors";
-import { optOuts, splitStatements, type Migration } from "./files";
+import { optOuts, splitStatements, withoutComments, type Migration } from "./files";
 
 export const INDEX_RULE = "require-concurrent-index-creation";
 
@@ -17,8 +17,6 @@ function relation(name: string): string {
   const last = name.split(/\s*\.\s*(?=(?:[^"]*"[^"]*")*[^"]*$)/).at(-1)!;
   return last.startsWith('"') ? last.slice(1, -1).replaceAll('""', '"') : last.toLowerCase();
 }
-
-const withoutComments = (statement: string) => statement.replace(/^(\s*--[^\n]*(\n|$))+/, "").trim();
 
 /** An opt-out that names the rule and says why. */
 const excuses = (comments: readonly { rules: readonly string[]; reason: string }[]) =>

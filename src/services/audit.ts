@@ -43,13 +43,15 @@ export function tokenActor(token: string): string {
  * (a schema only known then, more details, or `failed` for a partial failure), or `failed` with
  * the error's message, which is then rethrown. The event is written after the work: when it
  * cannot be, the caller gets that error although the work was done, rather than a silent gap.
+ * A dry run changes nothing and leaves no event.
  */
 export async function audited<T>(
   op: Operator,
-  event: { action: string; schema?: string | null; details?: Details },
+  event: { action: string; schema?: string | null; details?: Details; dryRun?: boolean },
   work: () => Promise<T>,
   after: (result: T) => { schema?: string; failed?: boolean; details?: Details } = () => ({}),
 ): Promise<T> {
+  if (event.dryRun) return work();
   const record = (outcome: "ok" | "failed", schema: string | null | undefined, details: Details) =>
     insertAuditEvent(op.sql, { actor: op.actor, action: event.action, schema: schema ?? null, outcome, details }).catch((error) => {
       // Undefined table: the registry is below the file that adds the trail, which happens only

@@ -1,7 +1,7 @@
 // Operators' writes: everything /cc and the CLI can change, each the service call wrapped in one
 // audit event (audit.ts). Both call these, never the functions below them, for a write, so their
-// trails cannot drift apart; a new verb is one more method here with one `audited` call. Dry runs
-// change nothing and leave no event.
+// trails cannot drift apart; a new verb is one more method here with one `audited` call (which
+// leaves no event for a dry run).
 import type { Migration } from "../migrator/files";
 import { down, up, type Limits, type MigrationResult } from "../migrator/migrator";
 import type { Source } from "../migrator/source";
@@ -38,26 +38,24 @@ export function operations(op: Operator) {
     },
 
     migrateTenant(local: readonly Migration[], schema: string, options: { to?: number; dryRun?: boolean; limits?: Limits }) {
-      if (options.dryRun) return migrateOne(sql, local, schema, options);
-      return audited(op, { action: "tenant.migrate", schema, details: { to: options.to ?? local.length } }, () => migrateOne(sql, local, schema, options), moved);
+      const event = { action: "tenant.migrate", schema, details: { to: options.to ?? local.length }, dryRun: options.dryRun };
+      return audited(op, event, () => migrateOne(sql, local, schema, options), moved);
     },
 
     revertTenant(local: readonly Migration[], schema: string, options: { steps?: number; dryRun?: boolean; limits?: Limits }) {
-      if (options.dryRun) return revertOne(sql, local, schema, options);
-      return audited(op, { action: "tenant.revert", schema, details: { steps: options.steps ?? 1 } }, () => revertOne(sql, local, schema, options), moved);
+      const event = { action: "tenant.revert", schema, details: { steps: options.steps ?? 1 }, dryRun: options.dryRun };
+      return audited(op, event, () => revertOne(sql, local, schema, options), moved);
     },
 
     /** A fleet migration run (every tenant, or the `schemas` listed): the event names the run, which records the rest. */
     startRun(local: readonly Migration[], options: Parameters<typeof startRun>[3]) {
-      if (options.dryRun) return startRun(sql, local, op.actor, options);
       const { onProgress: _, limits: __, ...details } = options;
-      return audited(op, { action: "fleet.migrate", details }, () => startRun(sql, local, op.actor, options), ran);
+      return audited(op, { action: "fleet.migrate", details, dryRun: options.dryRun }, () => startRun(sql, local, op.actor, options), ran);
     },
 
     /** The down sections of what run `id` applied, where it applied them: a new run. */
     revertRun(local: readonly Migration[], id: number, options: Parameters<typeof revertRun>[4]) {
-      if (options.dryRun) return revertRun(sql, local, id, op.actor, options);
-      return audited(op, { action: "run.revert", details: { reverts: id } }, () => revertRun(sql, local, id, op.actor, options), ran);
+      return audited(op, { action: "run.revert", details: { reverts: id }, dryRun: options.dryRun }, () => revertRun(sql, local, id, op.actor, options), ran);
     },
 
     resumeRun(local: readonly Migration[], id: number, options: Parameters<typeof resumeRun>[4]) {
@@ -70,13 +68,13 @@ export function operations(op: Operator) {
 
     /** The shared registry (public), up or down. */
     migrateRegistry(local: readonly Migration[], options: { to?: number; dryRun?: boolean; limits?: Limits }) {
-      if (options.dryRun) return up(sql, "public", local, options);
-      return audited(op, { action: "registry.migrate", schema: "public", details: { to: options.to ?? local.length } }, () => up(sql, "public", local, options), moved);
+      const event = { action: "registry.migrate", schema: "public", details: { to: options.to ?? local.length }, dryRun: options.dryRun };
+      return audited(op, event, () => up(sql, "public", local, options), moved);
     },
 
     revertRegistry(local: readonly Migration[], options: { steps?: number; dryRun?: boolean; limits?: Limits }) {
-      if (options.dryRun) return down(sql, "public", local, options);
-      return audited(op, { action: "registry.revert", schema: "public", details: { steps: options.steps ?? 1 } }, () => down(sql, "public", local, options), moved);
+      const event = { action: "registry.revert", schema: "public", details: { steps: options.steps ?? 1 }, dryRun: options.dryRun };
+      return audited(op, event, () => down(sql, "public", local, options), moved);
     },
 
     /** Citus: a tenant's schema to another node, while it serves. */

@@ -35,6 +35,13 @@ function counter() {
   };
 }
 
+/** What every kind of plan shares (the run, its cancel signal, how it walks), and for its `work`: `heard` and `attempt`. */
+function planBase(run: Run, o: Common) {
+  const { signal, heard } = cancelSignal();
+  const plan = { run, signal, maxFailures: o.maxFailures ?? Infinity, concurrency: o.concurrency, limits: o.limits, onProgress: o.onProgress };
+  return { plan, heard, attempt: counter() };
+}
+
 function failed(error: unknown, base: Omit<Settled, "outcome">) {
   const blocked = error instanceof Blocked;
   const result: Settled = { ...base, outcome: blocked ? "blocked" : "failed", error: error instanceof Error ? error.message : String(error) };
@@ -57,18 +64,12 @@ export function upPlan(sql: Sql, local: readonly Migration[], run: Run, scope: T
   const target = run.target!;
   const to = target < local.length ? target : undefined; // a run resumed by a newer release stops at its own target
   const revision = new Map(todo.map((t) => [t.schema, t.revision]));
-  const attempt = counter();
-  const { signal, heard } = cancelSignal();
+  const { plan, heard, attempt } = planBase(run, o);
   return {
-    run,
-    signal,
+    ...plan,
     head: target,
     stages: planStages([...revision.keys()], o),
     scope: scope.map((t) => ({ schema: t.schema, revision: t.revision })),
-    maxFailures: o.maxFailures ?? Infinity,
-    concurrency: o.concurrency,
-    limits: o.limits,
-    onProgress: o.onProgress,
     async work(schema) {
       const from = revision.get(schema)!;
       const attempts = attempt(schema);
@@ -105,18 +106,12 @@ export async function revertTargets(sql: Sql, local: readonly Migration[], id: n
 export function revertPlan(sql: Sql, local: readonly Migration[], run: Run, rows: Awaited<ReturnType<typeof appliedBy>>, o: RevertOptions): Plan {
   const applied = new Map(rows.map((r) => [r.schema, r]));
   const id = run.reverts!;
-  const attempt = counter();
-  const { signal, heard } = cancelSignal();
+  const { plan, heard, attempt } = planBase(run, o);
   return {
-    run,
-    signal,
+    ...plan,
     head: local.length,
     stages: planStages([...applied.keys()], { wave: o.wave }),
     scope: rows.map((r) => ({ schema: r.schema, revision: r.to })),
-    maxFailures: o.maxFailures ?? Infinity,
-    concurrency: o.concurrency,
-    limits: o.limits,
-    onProgress: o.onProgress,
     async work(schema) {
       const { from: low, to: high } = applied.get(schema)!;
       const attempts = attempt(schema);
