@@ -152,5 +152,5 @@ describe("CLI writes", () => {
     expect(text.stdout.trim().split("\n")).toHaveLength(1);
     expect(text.stdout).toContain(`tenant.drop`);
     expect(text.stdout).toContain("failed");
-  }, 30_000); // a dozen CLI processes
+  });
 });

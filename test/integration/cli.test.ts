@@ -114,7 +114,7 @@ describe("migrate verbs", () => {
       expect((await readApplied(sql, s))!.map((a) => a.version)).toEqual(source.tenant.map((m) => m.version));
       expect((await tenantBySchema(sql, s))!.revision).toBe(source.tenant.length);
     }
-  }, 30_000); // eight CLI processes at once
+  });
 
   test("--to below the current revision is refused (that is what down is for)", async () => {
     const schema = await tenant();
@@ -234,7 +234,7 @@ describe("migrate verbs", () => {
     expect(reverted.stdout).toMatch(/run \d+ \(revert\) done: 2 reverted/);
     for (const s of schemas) expect((await tenantBySchema(sql, s))!.revision).toBe(source.tenant.length);
     expect((await cli(["migrate", "run", "987654321"])).code).toBe(1);
-  }, 30_000);
+  });
 
   test("lint: the repository's files pass, a new file passes, a plain create index on a tenant table fails with file:line and the rule", async () => {
     const clean = await cli(["migrate", "lint"]);
@@ -263,7 +263,7 @@ describe("migrate verbs", () => {
     writeFileSync(fresh, readFileSync(fresh, "utf8").replace("create index tasks_", "-- squawk-ignore require-concurrent-index-creation -- tasks is small in every tenant\ncreate index tasks_"));
     expect((await cli(["migrate", "lint", fresh])).code).toBe(0);
     expect((await cli(["migrate", "up", "--tenant", schema], { SQL_DIR: dir })).code).toBe(0);
-  }, 30_000);
+  });
 
   test("usage errors exit 2 and print the usage", async () => {
     const r = await cli(["migrate", "up"]);

@@ -2,9 +2,11 @@
 // released in time costs only a wait, and a tenant stuck behind a lock taken from outside stalls
 // nobody else.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { connect, database, type Database, type Sql } from "../../src/db/client";
+import { database, type Database, type Sql } from "../../src/db/client";
 import { PoolTimeout } from "../../src/db/lanes";
-import { database as testDatabase, testConfig, uniqueSchema } from "../support/db";
+import { holdLock, database as testDatabase, slowMachine, testConfig, uniqueSchema } from "../support/db";
+
+slowMachine();
 
 let admin: Sql;
 let db: Database;
@@ -12,9 +14,9 @@ const [locked, free] = [uniqueSchema("lane"), uniqueSchema("lane")];
 
 beforeAll(async () => {
   if (!testConfig.dbPrepare) return;
-  admin = (await testDatabase()).sql;
-  for (const s of [locked, free]) await admin.unsafe(`create schema ${s}; create table ${s}.t (id int); insert into ${s}.t values (1)`);
   const shared = await testDatabase();
+  admin = shared.sql;
+  for (const s of [locked, free]) await admin.unsafe(`create schema ${s}; create table ${s}.t (id int); insert into ${s}.t values (1)`);
   db = database(shared.url, { ...testConfig, citus: shared.citus, dbPoolMax: 3, dbLockTimeoutMs: 1500, dbAcquireTimeoutMs: 500 });
 });
 afterAll(async () => {
@@ -25,18 +27,7 @@ afterAll(async () => {
 
 const pid = (sql: Sql) => sql`select pg_backend_pid() as pid`.then(([row]) => row.pid as number);
 
-/** Holds an ACCESS EXCLUSIVE lock on the locked tenant's table from a session of its own until `release()`. */
-async function lockFromOutside() {
-  const outside = connect((await testDatabase()).url, testConfig, { max: 1 });
-  const holder = await outside.reserve();
-  await holder`begin`;
-  await holder.unsafe(`lock table ${locked}.t in access exclusive mode`);
-  return async () => {
-    await holder`rollback`;
-    holder.release();
-    await outside.close();
-  };
-}
+const lockFromOutside = () => holdLock(`${locked}.t`, "access exclusive");
 
 const select = (schema: string) => (sql: Sql) => sql.unsafe(`select id from ${schema}.t`);
 

@@ -288,5 +288,5 @@ describe("two server processes on one database", () => {
       await Promise.all(servers.map(({ proc }) => proc.exited));
       for (const schema of made) await dropTenant(sql, schema).catch(() => {});
     }
-  }, 30_000); // two server processes to start
+  });
 });

@@ -2,9 +2,11 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { connect, type Sql } from "../../src/db/client";
 import { Blocked, MigrationError, UnsafeMigration } from "../../src/migrator/errors";
-import { down, readApplied, schemaStatus as status, up } from "../../src/migrator/migrator";
-import { database, testConfig, uniqueSchema } from "../support/db";
+import { down, readApplied, schemaStatus, up } from "../../src/migrator/migrator";
+import { database, holdLock, slowMachine, testConfig, uniqueSchema } from "../support/db";
 import { chainOnDisk, migrationFile } from "../support/migrations";
+
+slowMachine();
 
 let sql: Sql;
 const schemas: string[] = [];
@@ -48,7 +50,7 @@ describe("up / down / status", () => {
   test("--to stops at a revision; status shows what is pending", async () => {
     const schema = await freshSchema();
     expect((await up(sql, schema, chain, { to: 1 })).to).toBe(1);
-    const s = await status(sql, schema, chain);
+    const s = await schemaStatus(sql, schema, chain);
     expect(s).toMatchObject({ revision: 1, head: 3, pending: ["0002_step_2.sql", "0003_step_3.sql"] });
     expect(s.error).toBeUndefined();
   });
@@ -68,7 +70,7 @@ describe("up / down / status", () => {
     const noDown = [chain[0]!, migrationFile(2, "create table c (id int);")];
     await up(sql, schema, noDown);
     await expect(down(sql, schema, noDown)).rejects.toThrow(/0002_step_2.sql has no "-- migrate:down" section/);
-    expect((await status(sql, schema, noDown)).revision).toBe(2);
+    expect((await schemaStatus(sql, schema, noDown)).revision).toBe(2);
   });
 
   test("tenant SQL runs with search_path on its schema and never touches another", async () => {
@@ -122,7 +124,7 @@ describe("refusals", () => {
     expect(error).toBeInstanceOf(MigrationError);
     expect(error.message).toContain(`0002_step_2.sql failed on ${schema}`);
     expect(error.message).toContain("no_such_table");
-    expect((await status(sql, schema, broken)).revision).toBe(1);
+    expect((await schemaStatus(sql, schema, broken)).revision).toBe(1);
     expect(await tables(schema)).toEqual(["a", "schema_migrations"]);
   });
 
@@ -138,11 +140,8 @@ describe("locks and unsafe files", () => {
   test("a table locked from outside: the file that needs it gives up after lock_timeout with Blocked; earlier files stay", async () => {
     const schema = await freshSchema();
     await up(sql, schema, chain.slice(0, 1));
-    const outside = connect((await database()).url, testConfig, { max: 1 });
-    const holder = await outside.reserve();
+    const release = await holdLock(`${schema}.a`, "access share"); // a long report, say
     try {
-      await holder`begin`;
-      await holder.unsafe(`lock table ${schema}.a in access share mode`); // a long report, say
       const error = await up(sql, schema, chain, { limits: { lockTimeoutMs: 100, statementTimeoutMs: 0 } }).catch((e) => e);
       // 0002 only references a (share row exclusive: granted); 0003 alters it and needs access exclusive.
       expect(error).toBeInstanceOf(Blocked);
@@ -150,9 +149,7 @@ describe("locks and unsafe files", () => {
       expect(error.where).toEqual({ file: "0003_step_3.sql", schema });
       expect((await readApplied(sql, schema))!.map((a) => a.version)).toEqual([1, 2]);
     } finally {
-      await holder`rollback`;
-      holder.release();
-      await outside.close();
+      await release();
     }
     expect((await up(sql, schema, chain)).applied).toEqual(["0003_step_3.sql"]);
   });

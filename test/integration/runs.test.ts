@@ -2,20 +2,16 @@
 // blocked, halting at max_failures, canaries, resuming (also after the owner died), cancelling,
 // async starts, and reverting exactly what a run applied — each step recorded.
 import { join } from "node:path";
-import { describe, expect, setDefaultTimeout, test } from "bun:test";
-import { connect } from "../../src/db/client";
+import { describe, expect, test } from "bun:test";
 import { insertRun } from "../../src/db/runs";
 import { sha256 } from "../../src/digest";
 import type { Migration } from "../../src/migrator/files";
 import { cliActor } from "../../src/services/audit";
 import { readApplied } from "../../src/migrator/migrator";
 import type { Source } from "../../src/migrator/source";
-import { database, source, testConfig, uniqueSchema } from "../support/db";
+import { database, holdLock, source, uniqueSchema } from "../support/db";
 import { testApp, type TestApp } from "../support/http";
 import { migrationFile } from "../support/migrations";
-
-// Lock waits, backoffs and polling: more than bun's default 5 s on a busy machine (bunfig's timeout is not read by bun 1.4).
-setDefaultTimeout(30_000);
 
 const api = await testApp();
 const admin = { authorization: `Bearer ${api.config.adminToken}` };
@@ -43,17 +39,7 @@ const revision = async (schema: string) => (await readApplied(api.sql, schema))!
 const registry = async (schema: string) => (await api.sql`select revision from public.tenants where schema = ${schema}`)[0]!.revision as number;
 
 /** A transaction from outside holding a lock on one tenant's tasks table, as a long report would. */
-async function holdLock(schema: string) {
-  const outside = connect((await database()).url, testConfig, { max: 1 });
-  const holder = await outside.reserve();
-  await holder`begin`;
-  await holder.unsafe(`lock table "${schema}".tasks in access share mode`);
-  return async () => {
-    await holder`rollback`;
-    holder.release();
-    await outside.close();
-  };
-}
+const lockTasks = (schema: string) => holdLock(`"${schema}".tasks`, "access share");
 
 /** Polls a run until `done` says so (the test's own timeout bounds it). */
 async function until(app: TestApp, id: number, done: (run: any) => boolean) {
@@ -71,7 +57,7 @@ describe("lock-safe", () => {
     const schemas = await tenants(3);
     const locked = schemas[1]!;
     const next = await testApp({ migrate: { lockTimeoutMs: 100, statementTimeoutMs: 0, retries: 2 } }, withFiles(estimate));
-    const release = await holdLock(locked);
+    const release = await lockTasks(locked);
     let first;
     try {
       first = await next.req("POST", "/cc/migrate", { headers: admin, body: { schemas } });
@@ -187,7 +173,7 @@ describe("stoppable", () => {
   test("async answers 202 with Location; cancel stops after the tenant in flight; resume finishes", async () => {
     const schemas = await tenants(4);
     const next = await testApp({ migrate: { lockTimeoutMs: 60_000, statementTimeoutMs: 0, retries: 0 } }, withFiles(estimate));
-    const release = await holdLock(schemas[1]!);
+    const release = await lockTasks(schemas[1]!);
     let stopped;
     try {
       const started = await next.req("POST", "/cc/migrate", { headers: admin, body: { schemas, concurrency: 1, async: true } });
@@ -217,7 +203,7 @@ describe("stoppable", () => {
   test("a cancel from another process (the CLI) reaches the run through its record, after the tenant in flight", async () => {
     const schemas = await tenants(3);
     const next = await testApp({ migrate: { lockTimeoutMs: 60_000, statementTimeoutMs: 0, retries: 0 } }, withFiles(estimate));
-    const release = await holdLock(schemas[0]!);
+    const release = await lockTasks(schemas[0]!);
     let stopped;
     try {
       const started = await next.req("POST", "/cc/migrate", { headers: admin, body: { schemas, concurrency: 1, async: true } });

@@ -4,7 +4,9 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { connect, type Sql } from "../../src/db/client";
 import { freePort } from "../../src/db/embedded";
 import { readApplied, migratePublic } from "../../src/migrator/migrator";
-import { database, source, testConfig, uniqueSchema } from "../support/db";
+import { database, source, slowMachine, testConfig, uniqueSchema } from "../support/db";
+
+slowMachine();
 
 const name = uniqueSchema("tt_start");
 let admin: Sql;

@@ -7,8 +7,10 @@ import { chainChecksum } from "../../src/migrator/files";
 import { readApplied } from "../../src/migrator/migrator";
 import { addUser } from "../../src/services/users";
 import { createTenant, dropTenant } from "../../src/services/tenants";
-import { database, source, testConfig, uniqueSchema } from "../support/db";
+import { database, source, slowMachine, testConfig, uniqueSchema } from "../support/db";
 import { migrationFile } from "../support/migrations";
+
+slowMachine();
 
 let sql: Sql;
 const made: string[] = [];

@@ -1,12 +1,12 @@
 // Users and roles: admins manage users, members edit only their own name and password, the last
 // admin stays, no response carries a hash.
 import { describe, expect, test } from "bun:test";
-import { createApp } from "../../src/app";
-import { database } from "../../src/db/client";
 import { source } from "../support/db";
 import { testApp, type TestApp } from "../support/http";
 
 const api = await testApp();
+// Two more instances with connections of their own, so two changes really meet in PostgreSQL.
+const rivals = await Promise.all([1, 2].map(() => testApp({ dbPoolMax: 2 }, source, { ownPool: true })));
 type Tenant = Awaited<ReturnType<TestApp["signUp"]>>;
 
 async function addMember(tenant: Tenant, role = "member") {
@@ -142,23 +142,16 @@ describe("sessions follow the credentials", () => {
 
 describe("concurrent admin changes", () => {
   test("two admins demoting (or deleting) each other at once: one wins, the last admin stays, never a 500", async () => {
-    // Two instances with their own connections, so the two changes really meet in PostgreSQL.
-    const dbs = [1, 2].map(() => database(api.db.url, { ...api.config, dbPoolMax: 2, citus: api.db.citus }));
-    const apps = dbs.map((db) => createApp({ config: api.config, db, source }));
     const call = (i: number, method: string, path: string, headers: Record<string, string>, body?: unknown) =>
-      apps[i]!.handle(new Request(`http://localhost${path}`, { method, headers: { ...headers, "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) })).then((r) => r.status);
-    try {
-      for (let round = 0; round < 10; round++) {
-        const team = await api.signUp();
-        const second = await addMember(team, "admin");
-        const change = round % 2 ? (i: number, id: number, h: Record<string, string>) => call(i, "DELETE", `/users/${id}`, h) : (i: number, id: number, h: Record<string, string>) => call(i, "PATCH", `/users/${id}`, h, { role: "member" });
-        const statuses = await Promise.all([change(0, second.id, team.headers), change(1, team.user.id, second.headers)]);
-        expect(statuses.every((s) => s < 500)).toBe(true);
-        const admins = await api.sql`select count(*)::int as n from ${api.sql(team.schema)}.users where role = 'admin'`;
-        expect(admins[0].n).toBeGreaterThanOrEqual(1);
-      }
-    } finally {
-      await Promise.all(dbs.map((db) => db.close()));
+      rivals[i]!.req(method, path, { headers, body }).then((r) => r.status);
+    for (let round = 0; round < 10; round++) {
+      const team = await api.signUp();
+      const second = await addMember(team, "admin");
+      const change = round % 2 ? (i: number, id: number, h: Record<string, string>) => call(i, "DELETE", `/users/${id}`, h) : (i: number, id: number, h: Record<string, string>) => call(i, "PATCH", `/users/${id}`, h, { role: "member" });
+      const statuses = await Promise.all([change(0, second.id, team.headers), change(1, team.user.id, second.headers)]);
+      expect(statuses.every((s) => s < 500)).toBe(true);
+      const admins = await api.sql`select count(*)::int as n from ${api.sql(team.schema)}.users where role = 'admin'`;
+      expect(admins[0].n).toBeGreaterThanOrEqual(1);
     }
   });
 });

@@ -78,6 +78,6 @@ try {
   await upgraded.stop();
 } finally {
   await server.stop();
-  await sql.end();
+  await db.close();
   await scratch.drop();
 }

@@ -1,7 +1,7 @@
 // One pool per test process, on DATABASE_URL or the embedded default, like the service itself.
 import { setDefaultTimeout } from "bun:test";
 import { loadConfig, type Config } from "../../src/config";
-import { openDatabase, type Database } from "../../src/db/client";
+import { connect, openDatabase, type Database } from "../../src/db/client";
 import { migratePublic } from "../../src/migrator/migrator";
 import { loadSource } from "../../src/migrator/source";
 
@@ -23,6 +23,22 @@ export function database(): Promise<Database> {
     await migratePublic(db.sql, source);
     return db;
   }));
+}
+
+/**
+ * A transaction from a session of its own holding a lock on `table` (as a long report would),
+ * until the returned release.
+ */
+export async function holdLock(table: string, mode: string): Promise<() => Promise<void>> {
+  const outside = connect((await database()).url, testConfig, { max: 1 });
+  const holder = await outside.reserve();
+  await holder`begin`;
+  await holder.unsafe(`lock table ${table} in ${mode} mode`);
+  return async () => {
+    await holder`rollback`;
+    holder.release();
+    await outside.close();
+  };
 }
 
 export async function closeDatabase() {
